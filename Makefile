@@ -1,0 +1,44 @@
+# One command sets up and runs, one sets up and tests, on a fresh Debian / Raspberry Pi OS machine.
+#   make run [WORKOUT=reverse-lunge] [ARGS="--text"]   make test   make lint
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WORKOUT ?= quick-try
+ARGS ?=
+# Debian packages: espeak-ng speaks, sox makes test audio, libportaudio2 is sounddevice's backend,
+# PulseAudio gives tests a virtual room (a null sink) and gives the Pi a sound server.
+APT_PACKAGES := espeak-ng sox libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint setup apt clean
+
+run: setup
+	$(BIN)/voice-coach run $(WORKOUT) $(ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: apt $(VENV)/.installed
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$(echo $$missing)" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+lint: setup
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check voice_coach tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

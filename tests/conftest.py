@@ -1,0 +1,34 @@
+"""Shared helpers: run the real command line, and locate the checkout's files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    """Run `python -m voice_coach ARGS` as a person would, with a timeout so a hang fails fast."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "voice_coach", *args],
+        capture_output=True, text=True, timeout=timeout, env=full_env, **kwargs,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def no_user_scripts(tmp_path, monkeypatch):
+    """Point the user's script folder at an empty temporary place."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path / "config" / "voice-coach" / "scripts"
