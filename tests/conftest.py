@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, **kwargs
+) -> subprocess.CompletedProcess:
     """Run `python -m voice_coach ARGS` as a person would, with a timeout so a hang fails fast."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import SCRIPTS
+
 from voice_coach.library import resolve_script
 from voice_coach.loading import load_workout
 from voice_coach.plan import compile_plan

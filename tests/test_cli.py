@@ -62,7 +62,8 @@ def test_validate_accepts_the_bundled_scripts():
 def test_the_wheel_ships_the_bundled_scripts(tmp_path):
     """After a plain `pip install .` (here: the wheel unpacked alone), list and show still work."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
         check=True, timeout=180,
     )
     (wheel,) = tmp_path.glob("voice_coach-*.whl")

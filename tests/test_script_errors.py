@@ -7,10 +7,10 @@ import string
 
 import pytest
 import yaml
+from conftest import SCRIPTS, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SCRIPTS, run_cli
 from voice_coach.loading import ScriptError, load_workout, parse_workout
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): .+$")
@@ -37,7 +37,8 @@ BAD_FILES = {
     "duplicate key": b"name: x\nname: y\nexercises: []\n",
     "deep nesting": b"[" * 5000 + b"]" * 5000,
     "alias bomb": b"a: &a [x, x, x, x, x, x, x, x, x]\n"
-    + b"".join(b"%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n" % ((c, c) + (c - 1,) * 9) for c in range(98, 108)),
+    + b"".join(b"%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n" % ((c, c) + (c - 1,) * 9)
+               for c in range(98, 108)),
 }
 
 

@@ -7,13 +7,18 @@ import json
 import os
 import sys
 import traceback
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
+from .clock import FakeClock, MonotonicClock
 from .describe import describe_plan, duration_text
+from .engine import Engine, Settings
 from .library import ScriptNotFound, available_scripts, resolve_script, user_scripts_dir
 from .loading import ScriptError, load_workout
+from .phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
 from .plan import Plan, PlanError, compile_plan
+from .simulate import ScheduleError, parse_schedule, simulate
+from .textmode import run_text_session
 from .workout import Workout
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -62,6 +67,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    plan = load_plan(args.script, args.variation)
+    phrases = load_phrases(args.lang)
+    settings = Settings(auto_start_seconds=args.auto_start)
+    if args.simulate:
+        try:
+            schedule = parse_schedule(args.commands or "")
+        except ScheduleError as err:
+            raise UsageProblem(f"--commands: {err}") from err
+        clock = FakeClock()
+        result = simulate(Engine(plan, phrases, clock, settings), clock, schedule)
+        for event in result.events:
+            print(json.dumps(event.to_json(), ensure_ascii=False) if args.json else event.line())
+        if result.waiting_forever:
+            print("(the coach waits for 'ready' here: add --auto-start, or a ready in --commands)",
+                  file=sys.stderr)
+        return EXIT_OK
+    if args.commands:
+        raise UsageProblem("--commands goes with --simulate; in a live session, say or type them")
+    clock = MonotonicClock()
+    return run_text_session(Engine(plan, phrases, clock, settings), clock)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     schema = Workout.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -85,6 +113,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 600:
+        raise argparse.ArgumentTypeError("give 0 to 600 seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voice-coach",
@@ -101,6 +139,21 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="the resolved plan as JSON")
     show.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
     show.set_defaults(handler=cmd_show)
+
+    run = commands.add_parser("run", help="run a workout (--text: keyboard and screen; --simulate: instantly)")
+    run.add_argument("script", metavar="NAME|PATH")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--text", action="store_true", help="print what is said; type commands (no audio needed)")
+    mode.add_argument("--simulate", action="store_true", help="fake clock, no audio: print the timeline at once")
+    run.add_argument("--json", action="store_true", help="with --simulate: one JSON object per event")
+    run.add_argument("--commands", metavar="SCHEDULE",
+                     help="with --simulate: commands at times, e.g. '0:45 pause; 1:10 resume; 2:00 next'")
+    run.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, default=None, metavar="SECONDS",
+                     help="start each set by itself SECONDS after its announcement (default 3)")
+    run.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
+    run.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages(),
+                     help="language of the coach and of the commands")
+    run.set_defaults(handler=cmd_run)
 
     schema = commands.add_parser("schema", help="JSON Schema of the workout script format")
     schema.set_defaults(handler=cmd_schema)

@@ -112,9 +112,8 @@ def _compose(text: str, shown: str) -> tuple[yaml.Node | None, Any]:
             loader.dispose()
     except yaml.reader.ReaderError as err:
         line, column = _line_and_column(text, err.position)
-        raise ScriptError(
-            [Problem(shown, line, column, "", f"character U+{_code(err.character):04X} is not allowed in a script (delete it)")]
-        ) from None
+        message = f"character U+{_code(err.character):04X} is not allowed in a script (delete it)"
+        raise ScriptError([Problem(shown, line, column, "", message)]) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "not valid YAML"

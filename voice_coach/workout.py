@@ -7,7 +7,7 @@ and every number has bounds a real workout stays inside.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -247,7 +247,7 @@ def _item_kind(value: Any) -> str:
 
 
 Item = Annotated[
-    Union[Annotated[Exercise, Tag("exercise")], Annotated[Block, Tag("block")]],
+    Annotated[Exercise, Tag("exercise")] | Annotated[Block, Tag("block")],
     Discriminator(_item_kind),
 ]
 

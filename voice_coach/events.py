@@ -1,0 +1,50 @@
+"""What the engine tells the outside world: something to say, a tone to play, a change of state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EventKind = Literal["say", "tone", "command", "state"]
+
+
+@dataclass(frozen=True)
+class Tone:
+    name: str
+    hz: float
+    """Pitch (hertz)."""
+    seconds: float
+    """Length (seconds)."""
+
+
+TICK = Tone("tick", 1000.0, 0.06)
+"""Marks a tempo phase on later reps, where words would nag."""
+BEEP = Tone("beep", 660.0, 0.15)
+"""The 3, 2, 1 before a rest ends or a hold finishes."""
+GO = Tone("go", 990.0, 0.4)
+"""Work starts."""
+
+
+@dataclass(frozen=True)
+class Event:
+    t: float
+    """When it happens (seconds on the session clock)."""
+    kind: EventKind
+    text: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": round(self.t, 3), "kind": self.kind, "text": self.text, **self.data}
+
+    def line(self) -> str:
+        """One line for a person reading the timeline."""
+        minutes, seconds = divmod(self.t, 60)
+        stamp = f"{int(minutes):2d}:{seconds:06.3f}"
+        if self.kind == "say":
+            return f"{stamp}  say    {self.text}"
+        if self.kind == "tone":
+            return f"{stamp}  tone   {self.data.get('tone')}"
+        if self.kind == "command":
+            return f"{stamp}  heard  {self.text}"
+        details = " ".join(f"{key}={value}" for key, value in self.data.items() if key != "state")
+        return f"{stamp}  state  {self.data.get('state')} {details}".rstrip()

@@ -1,0 +1,80 @@
+"""Per-language phrase tables: the words that mean each command and the coach's own sentences.
+
+Pure data from voice_coach/languages/<code>.yaml; no audio or recognition here. English is the
+reference: every other language file must have the same commands and phrase keys.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+DEFAULT_LANGUAGE = "en"
+
+COMMANDS = (
+    "next", "back", "pause", "resume", "repeat", "skip", "done", "ready", "slower", "faster",
+    "more_rest", "status", "tip", "help", "louder", "quieter", "stop",
+)
+"""Every command the engine understands, in the order help lists them."""
+
+
+class LanguageError(LookupError):
+    code = "language-unknown"
+
+
+def _normalize(text: str) -> str:
+    """Lower case, no punctuation, single spaces: how typed or recognized words are compared."""
+    text = text.casefold().replace("’", "'")
+    text = "".join(" " if ch in string.punctuation and ch != "'" else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Phrases:
+    language: str
+    commands: dict[str, tuple[str, ...]]
+    templates: dict[str, str]
+    numbers: tuple[str, ...] = ()
+    """Number words for counting (index 0 is one); digits are spoken when absent."""
+
+    def say(self, key: str, **fields: object) -> str:
+        return self.templates[key].format(**fields)
+
+    def number(self, value: int) -> str:
+        return self.numbers[value - 1] if 0 < value <= len(self.numbers) else str(value)
+
+    def command_for(self, heard: str) -> str | None:
+        """The command a phrase means, or None. Command names themselves work too (`more_rest`)."""
+        wanted = _normalize(heard)
+        for command, phrases in self.commands.items():
+            if wanted == command.replace("_", " ") or wanted in (_normalize(p) for p in phrases):
+                return command
+        return None
+
+    def spoken_name(self, command: str) -> str:
+        return self.commands[command][0]
+
+
+def available_languages() -> list[str]:
+    folder = resources.files("voice_coach.languages")
+    return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+
+
+@cache
+def load_phrases(language: str = DEFAULT_LANGUAGE) -> Phrases:
+    if language not in available_languages():
+        raise LanguageError(f"no phrase table for language {language!r} (have: {', '.join(available_languages())})")
+    text = resources.files("voice_coach.languages").joinpath(f"{language}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    commands = {name: tuple(str(p) for p in data["commands"][name]) for name in COMMANDS}
+    return Phrases(
+        language=language,
+        commands=commands,
+        templates={key: str(value) for key, value in data["phrases"].items()},
+        numbers=tuple(str(n) for n in data.get("numbers", ())),
+    )
