@@ -192,8 +192,8 @@ class Engine:
         self.step_started = at
         self.beat_index = 0
         step = self.step
+        self.reps_done = 0
         if step.kind == "work":
-            self.reps_done = 0
             out.append(self._state("set_start", at))
         self.beats = self._beats_for(step, lead_in)
 
@@ -363,7 +363,9 @@ class Engine:
         exercise = self.exercise if step is not None else None
         details: dict[str, object] = {"state": state}
         if exercise is not None and state in ("set_start", "set_end"):
-            details.update(exercise=exercise.name, set=step.set, side=step.side)
+            details.update(exercise=exercise.name, position=step.exercise, set=step.set, side=step.side)
+            if exercise.round is not None:
+                details["round"] = exercise.round
         details.update(data)
         return Event(at, "state", None, details)
 
@@ -480,18 +482,18 @@ class Engine:
         return None
 
     def _previous_part_start(self) -> int | None:
-        """Where the set part before the current one begins (for 'back')."""
-        index = self.index
+        """Where 'back' goes when nothing of the current set part is done: the set before it."""
         if self.step.kind == "rest":
-            # In a rest, the set just finished is the one to do again.
-            return self._part_start(index - 1)
-        current = self._part_start(index)
-        if current is None:
-            current = index
-        for i in range(current - 1, -1, -1):
+            return self._set_start(self.index - 1)  # the set just finished is the one to do again
+        current = self._part_start(self.index)
+        for i in range((self.index if current is None else current) - 1, -1, -1):
             if self.steps[i].kind == "work":
-                return self._part_start(i)
+                return self._set_start(i)
         return None
+
+    def _set_start(self, index: int) -> int | None:
+        """The announce step of the set that step `index` belongs to."""
+        return next((i for i in range(index, -1, -1) if self.steps[i].kind == "announce"), None)
 
     def _on_skip(self, now: float, out: list[Event]) -> None:
         self._leave_pause(out, now)
