@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from engine_helpers import bundled_plan, inline_plan, make_engine
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from engine_helpers import bundled_plan, inline_plan, make_engine
 from voice_coach.engine import Mode
 from voice_coach.phrases import COMMANDS, load_phrases
 

@@ -347,8 +347,10 @@ class Engine:
     def _record(self, at: float, ended_by: str, out: list[Event]) -> None:
         step, exercise = self.step, self.exercise
         assert exercise is not None and step.exercise is not None and step.set is not None
-        record = SetRecord(step.exercise, exercise.name, step.set, step.side, self.reps_planned,
-                           min(self.reps_done, self.reps_planned), ended_by)
+        reps_done = min(self.reps_done, self.reps_planned)
+        if ended_by in ("next", "done") and reps_done == self.reps_planned and self.reps_planned:
+            ended_by = "complete"  # every rep was counted; the command only cut the closing words
+        record = SetRecord(step.exercise, exercise.name, step.set, step.side, self.reps_planned, reps_done, ended_by)
         # Keyed by place in the plan: a set done again replaces its first try, so reps never double.
         self.records[(step.exercise, step.set, step.side)] = record
         out.append(self._state("set_end", at, reps_done=record.reps_done, reps_planned=record.reps_planned,
