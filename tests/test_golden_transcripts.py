@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import SCRIPTS
 from engine_helpers import bundled_plan, run
 

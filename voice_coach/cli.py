@@ -10,15 +10,15 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .clock import FakeClock, MonotonicClock
+from .audio import AudioDeviceError
 from .describe import describe_plan, duration_text
-from .engine import Engine, Settings
 from .library import ScriptNotFound, available_scripts, resolve_script, user_scripts_dir
 from .loading import ScriptError, load_workout
 from .phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
 from .plan import Plan, PlanError, compile_plan
-from .simulate import ScheduleError, parse_schedule, simulate
-from .textmode import run_text_session
+from .session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
+from .simulate import ScheduleError, parse_schedule
+from .speech import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
 from .workout import Workout
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -67,27 +67,72 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _options(args: argparse.Namespace) -> SessionOptions:
+    return SessionOptions(
+        language=getattr(args, "lang", DEFAULT_LANGUAGE),
+        auto_start=getattr(args, "auto_start", None),
+        voice=args.voice,
+        rate=args.rate,
+        output_device=args.output_device,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     plan = load_plan(args.script, args.variation)
     phrases = load_phrases(args.lang)
-    settings = Settings(auto_start_seconds=args.auto_start)
+    options = _options(args)
     if args.simulate:
         try:
             schedule = parse_schedule(args.commands or "")
         except ScheduleError as err:
             raise UsageProblem(f"--commands: {err}") from err
-        clock = FakeClock()
-        result = simulate(Engine(plan, phrases, clock, settings), clock, schedule)
-        for event in result.events:
-            print(json.dumps(event.to_json(), ensure_ascii=False) if args.json else event.line())
-        if result.waiting_forever:
-            print("(the coach waits for 'ready' here: add --auto-start, or a ready in --commands)",
-                  file=sys.stderr)
+        if simulate_session(plan, phrases, options, schedule, args.json):
+            print("(the coach waits for 'ready' here: add --auto-start, or a ready in --commands)", file=sys.stderr)
         return EXIT_OK
     if args.commands:
         raise UsageProblem("--commands goes with --simulate; in a live session, say or type them")
-    clock = MonotonicClock()
-    return run_text_session(Engine(plan, phrases, clock, settings), clock)
+    if args.text:
+        return run_text_session(plan, phrases, options)
+    return run_voice_session(plan, phrases, options)
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    try:
+        say_once(" ".join(args.text), _options(args))
+    except (AudioDeviceError, SpeechError) as err:
+        print(f"voice-coach: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    try:
+        import sounddevice as sd
+
+        devices = sd.query_devices()
+        default_in, default_out = sd.default.device
+    except (OSError, Exception) as err:  # PortAudio missing or failing: say so in one line
+        print(f"voice-coach: cannot list audio devices ({err}); install libportaudio2", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{'#':>3}  {'IN':>3} {'OUT':>3}  {'RATE':>6}  NAME")
+    for index, device in enumerate(devices):
+        marks = ("<in " if index == default_in else "") + ("<out" if index == default_out else "")
+        print(f"{index:>3}  {device['max_input_channels']:>3} {device['max_output_channels']:>3}  "
+              f"{int(device['default_samplerate']):>6}  {device['name']} {marks}".rstrip())
+    print("\nChoose one by a piece of its name: --output-device NAME (names survive re-plugging, numbers don't).")
+    return EXIT_OK
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    try:
+        voices = list_pyttsx3_voices()
+    except Exception as err:  # no espeak-ng, or pyttsx3 failing to start
+        print(f"voice-coach: cannot list voices ({err}); install espeak-ng", file=sys.stderr)
+        return EXIT_FAILED
+    for voice_id, name, languages in voices:
+        print(f"{voice_id:24} {name:32} {', '.join(languages)}")
+    print("\nChoose one with --voice ID.")
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -123,6 +168,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _voice_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--voice", metavar="ID", help="speech voice (see `voice-coach voices`)")
+    parser.add_argument("--rate", type=int, default=DEFAULT_RATE, metavar="WPM",
+                        help=f"speaking rate in words per minute (default {DEFAULT_RATE})")
+    parser.add_argument("--output-device", metavar="NAME", help="output device by a piece of its name, or number")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voice-coach",
@@ -144,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("script", metavar="NAME|PATH")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--text", action="store_true", help="print what is said; type commands (no audio needed)")
+    # Without --text or --simulate the coach speaks (and falls back to text when it cannot).
     mode.add_argument("--simulate", action="store_true", help="fake clock, no audio: print the timeline at once")
     run.add_argument("--json", action="store_true", help="with --simulate: one JSON object per event")
     run.add_argument("--commands", metavar="SCHEDULE",
@@ -153,7 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
     run.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages(),
                      help="language of the coach and of the commands")
+    _voice_arguments(run)
     run.set_defaults(handler=cmd_run)
+
+    say = commands.add_parser("say", help="speak a sentence through the output device")
+    say.add_argument("text", nargs="+")
+    say.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
+    _voice_arguments(say)
+    say.set_defaults(handler=cmd_say)
+
+    devices = commands.add_parser("devices", help="audio input and output devices")
+    devices.set_defaults(handler=cmd_devices)
+
+    voices = commands.add_parser("voices", help="voices the speech engine offers")
+    voices.set_defaults(handler=cmd_voices)
 
     schema = commands.add_parser("schema", help="JSON Schema of the workout script format")
     schema.set_defaults(handler=cmd_schema)

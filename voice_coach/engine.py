@@ -96,6 +96,7 @@ class Engine:
         self._tips: dict[str, int] = {}
         self._taught_ready = False
         self._started = False
+        self._replanned = False
 
     # ----- the outside world calls these -----------------------------------------------------
 
@@ -124,10 +125,14 @@ class Engine:
     def finished(self) -> bool:
         return self.mode is Mode.FINISHED
 
-    def advance(self) -> list[Event]:
-        """Emit every beat that is due by now and move through finished steps."""
+    def advance(self, until: float | None = None) -> list[Event]:
+        """Emit every beat due by `until` (default: now) and move through finished steps.
+
+        A speaker asks a little ahead (`until` = now + its lookahead) so it can start each sound
+        on its exact sample; should a command change course, the events say so ("replanned").
+        """
         out: list[Event] = []
-        now = self.clock.now()
+        now = self.clock.now() if until is None else until
         for _ in range(100_000):  # a bound, not a loop condition: a bug must not hang the coach
             due = self.next_due()
             if due is None or due > now + 1e-9:
@@ -153,7 +158,25 @@ class Engine:
             return out
         if command != "stop":
             self.stop_asked_at = None
+        self._replanned = False
         getattr(self, f"_on_{command}")(now, out)
+        if self._replanned:
+            # Whatever was handed out for after this moment no longer holds.
+            out.insert(1, self._state("replanned", now))
+        return out
+
+    def interrupt(self) -> list[Event]:
+        """Pause for a reason of the session's own (the speaker went away), not the person's."""
+        out: list[Event] = []
+        if self.mode not in (Mode.PAUSED, Mode.FINISHED):
+            self._on_pause(self.clock.now(), out)
+        return out
+
+    def carry_on(self) -> list[Event]:
+        """Resume after `interrupt` once the cause is gone."""
+        out: list[Event] = []
+        if self.mode is Mode.PAUSED:
+            self._on_resume(self.clock.now(), out)
         return out
 
     # ----- where are we ----------------------------------------------------------------------
@@ -187,6 +210,7 @@ class Engine:
     def _enter(self, index: int, out: list[Event], at: float | None = None, lead_in: list[str] | None = None) -> None:
         """Start step `index` at time `at` (now if None)."""
         at = self.clock.now() if at is None else at
+        self._replanned = True
         self.index = min(index, len(self.steps) - 1)
         self.mode = Mode.RUNNING
         self.step_started = at
@@ -400,6 +424,7 @@ class Engine:
         self.step_started = now
         self.beat_index = 0
         self.mode = Mode.RUNNING
+        self._replanned = True
 
     def _lead_in_length(self) -> float:
         first = next((b for b in self.beats.beats if b.kind == "say"), None)
@@ -431,9 +456,14 @@ class Engine:
         out += self.advance()
 
     def _leave_pause(self, out: list[Event], now: float) -> None:
-        if self.mode is Mode.PAUSED:
-            self.mode = self.paused_mode
-            out.append(self._state("resumed", now))
+        """A command that goes somewhere ends a pause: pick up the current step from now."""
+        if self.mode is not Mode.PAUSED:
+            return
+        out.append(self._state("resumed", now))
+        if self.paused_mode is Mode.WAITING:
+            self.mode, self.waiting_since = Mode.WAITING, now
+        else:
+            self._restart_here(now, out, [])
 
     def _on_next(self, now: float, out: list[Event]) -> None:
         self._leave_pause(out, now)
@@ -554,6 +584,7 @@ class Engine:
         beats = sorted(kept + shifted, key=lambda b: b.at)
         self.beats = StepBeats(beats, next_start + later.duration, {**self.beats.rep_starts, **starts})
         self.beat_index = sum(1 for b in beats if b.at < elapsed - 1e-9)
+        self._replanned = True
 
     def _on_slower(self, now: float, out: list[Event]) -> None:
         self._on_tempo(now, out, TEMPO_STEP, "slower")
@@ -569,6 +600,7 @@ class Engine:
         self.beats = self._beats_for(self.step, [self.phrases.say("more_rest", seconds=round(MORE_REST_SECONDS))],
                                      remaining=remaining)
         self.step_started, self.beat_index = now, 0
+        self._replanned = True
         out += self.advance()
 
     def _on_status(self, now: float, out: list[Event]) -> None:

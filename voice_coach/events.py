@@ -17,11 +17,11 @@ class Tone:
     """Length (seconds)."""
 
 
-TICK = Tone("tick", 1000.0, 0.06)
+TICK = Tone("tick", 1320.0, 0.06)
 """Marks a tempo phase on later reps, where words would nag."""
 BEEP = Tone("beep", 660.0, 0.15)
 """The 3, 2, 1 before a rest ends or a hold finishes."""
-GO = Tone("go", 990.0, 0.4)
+GO = Tone("go", 880.0, 0.4)
 """Work starts."""
 
 

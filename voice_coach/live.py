@@ -1,7 +1,8 @@
-"""Text mode: the real clock, the coach's words printed, commands typed at the keyboard.
+"""A live session: the real (or audio) clock, commands from the keyboard, events to an output.
 
-Works with no audio device at all. On a terminal single keys act at once (space pauses and
-resumes, Enter says ready, ? asks for help); words are typed and sent with Enter.
+The output is the screen (text mode, which needs no audio device at all) or the speaker with the
+screen beside it. On a terminal single keys act at once (space pauses and resumes, Enter says
+ready, ? asks for help); words are typed and sent with Enter.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from .clock import Clock
 from .engine import Engine, Mode
@@ -91,17 +92,46 @@ def _read_lines(stream: TextIO, commands: queue.Queue[object]) -> None:
     commands.put(_EOF)
 
 
-def run_text_session(engine: Engine, clock: Clock, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
-                     show: Callable[[Event], str | None] = format_event) -> int:
+class Output(Protocol):
+    lookahead: float
+    """How far ahead (seconds) the output wants events, to start each on its exact moment."""
+
+    def deliver(self, events: list[Event]) -> None: ...
+
+    def poll(self, engine: Engine) -> None:
+        """Called often: a chance to notice a failing device and pause or resume the engine."""
+
+
+class ScreenOutput:
+    """The coach's words printed, one line each."""
+
+    lookahead = 0.0
+
+    def __init__(self, stdout: TextIO = sys.stdout, show: Callable[[Event], str | None] = format_event):
+        self.stdout, self.show = stdout, show
+
+    def deliver(self, events: list[Event]) -> None:
+        for event in events:
+            line = self.show(event)
+            if line:
+                print(line, file=self.stdout, flush=True)
+
+    def note(self, line: str) -> None:
+        print(line, file=self.stdout, flush=True)
+
+    def poll(self, engine: Engine) -> None:
+        return None
+
+
+POLL_SECONDS = 0.05
+"""Longest wait between two looks at the output's health (seconds)."""
+
+
+def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO = sys.stdin,
+                     stdout: TextIO = sys.stdout) -> int:
     """Run until the workout ends, the person stops it, or input ends while the coach waits."""
     commands: queue.Queue[object] = queue.Queue()
     input_done = False
-
-    def emit(events: list[Event]) -> None:
-        for event in events:
-            line = show(event)
-            if line:
-                print(line, file=stdout, flush=True)
 
     def toggle() -> str:
         return "resume" if engine.mode is Mode.PAUSED else "pause"
@@ -115,22 +145,35 @@ def run_text_session(engine: Engine, clock: Clock, stdin: TextIO = sys.stdin, st
         )
         reader.start()
         try:
-            emit(engine.start())
+            output.deliver(engine.start())
             while not engine.finished:
+                output.poll(engine)
+                now = clock.now()
                 due = engine.next_due()
+                if due is not None and due <= now + output.lookahead:
+                    output.deliver(engine.advance(until=now + output.lookahead))
+                    continue
                 if due is None and input_done:
                     print("Input ended while the coach waits; stopping here.", file=stdout, flush=True)
                     return 0
-                timeout = None if due is None else max(0.0, due - clock.now())
+                timeout = POLL_SECONDS if due is None else min(POLL_SECONDS, due - output.lookahead - now)
                 try:
-                    item = commands.get(timeout=timeout)
+                    item = commands.get(timeout=max(0.0, timeout))
                 except queue.Empty:
-                    emit(engine.advance())
                     continue
                 if item is _EOF:
                     input_done = True
                 else:
-                    emit(engine.hear(str(item)))
+                    output.deliver(engine.hear(str(item)))
+            _drain(output, clock)
         except KeyboardInterrupt:
-            emit(engine.hear("stop") + engine.hear("stop"))
+            output.deliver(engine.hear("stop") + engine.hear("stop"))
+            _drain(output, clock)
     return 0
+
+
+def _drain(output: Output, clock: Clock) -> None:
+    """Let the last words finish playing before the program ends."""
+    wait = getattr(output, "wait_until_quiet", None)
+    if wait is not None:
+        wait()

@@ -1,0 +1,245 @@
+"""The coach's voice for real: pyttsx3 renders, sounddevice plays into the PulseAudio null sink,
+and the tests record the sink's monitor and check what was heard, and when."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from room import RATE, Recorder, active_seconds, ensure_room, envelope
+
+from voice_coach.audio import AudioClock, Speaker, tone_samples
+from voice_coach.engine import Engine, Settings
+from voice_coach.events import BEEP, GO, TICK
+from voice_coach.library import resolve_script
+from voice_coach.live import ScreenOutput, run_live_session
+from voice_coach.phrases import load_phrases
+from voice_coach.plan import compile_plan
+from voice_coach.session import workout_phrases
+from voice_coach.speech import Pyttsx3Renderer, SpeechCache
+from voice_coach.timeline import words_per_minute_estimator
+from voice_coach.voice_out import VoiceOutput
+
+PHRASE = "Slow on the way down, fast on the way up"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def room():
+    ensure_room()
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    renderer = Pyttsx3Renderer()
+    yield renderer
+    renderer.close()
+
+
+def test_say_is_heard_in_the_room_for_about_the_phrase_length(renderer):
+    expected = renderer.render(PHRASE).seconds
+    with Recorder() as heard:
+        result = run_cli("say", PHRASE, timeout=60)
+    assert result.returncode == 0, result.stderr
+    first, last = active_seconds(heard.samples)
+    assert last - first == pytest.approx(expected, rel=0.25)
+    loud = envelope(heard.samples)
+    assert np.percentile(loud[loud > 0.01], 50) > 0.03  # speech level, not a whisper of noise
+
+
+def test_rendering_survives_a_dead_worker_and_the_disk_cache_is_reused(tmp_path, renderer):
+    cache = SpeechCache(renderer, tmp_path)
+    first = cache.get("Rest sixty seconds.")
+    os.kill(renderer._process.pid, signal.SIGKILL)  # the worker dies between two phrases
+    second = cache.get("Switch sides.")
+    assert first.seconds > 0.5 and second.seconds > 0.4
+    fresh = SpeechCache(renderer, tmp_path)
+    assert fresh.get("Rest sixty seconds.").seconds == pytest.approx(first.seconds)
+    assert (fresh.loaded, fresh.rendered) == (1, 0)
+
+
+def test_a_hung_speech_worker_is_replaced_and_the_phrase_still_renders():
+    renderer = Pyttsx3Renderer(timeout=2.0)
+    try:
+        renderer.render("Ready.")
+        os.kill(renderer._process.pid, signal.SIGSTOP)  # hangs, as pyttsx3's run loop can
+        started = time.monotonic()
+        clip = renderer.render("Two more.")
+        assert clip.seconds > 0.3
+        assert renderer.restarts == 1 and time.monotonic() - started < 10
+    finally:
+        renderer.close()
+
+
+def test_stop_silences_a_phrase_within_50_ms(renderer):
+    clip = renderer.render("This is a long sentence that will be cut off before it can finish at all.")
+    speaker = Speaker()
+    mixer = speaker.open()
+    try:
+        with Recorder() as heard:
+            from voice_coach.audio import resample
+
+            mixer.schedule(resample(clip, mixer.sample_rate), mixer.frames + 2000, "long")
+            time.sleep(1.2)
+            stopped_at = speaker.stream.time  # PortAudio's clock, shared with the recorder's stream
+            mixer.stop()
+            time.sleep(0.5)
+    finally:
+        speaker.close()
+    env = envelope(heard.samples)
+    loud = np.nonzero(env > 0.005)[0]
+    silent_from = heard.time_of(int((loud[-1] + 1) * 220))
+    assert silent_from - stopped_at < 0.050
+    assert (loud[-1] - loud[0]) * 220 / RATE > 0.8  # it really was speaking until then
+
+
+def tone_onsets(samples: np.ndarray, hz: float, threshold: float = 0.15, hold: float = 0.03) -> list[int]:
+    """Sample indices where a tone of `hz` starts: complex demodulation smoothed over 10 ms, above
+    `threshold` for at least `hold` seconds (speech passes through a pitch, a tone stays on it)."""
+    t = np.arange(len(samples)) / RATE
+    baseband = samples * np.exp(-2j * np.pi * hz * t)
+    kernel = np.ones(441) / 441
+    above = np.abs(np.convolve(baseband, kernel, mode="same")) > threshold
+    edges = np.diff(above.astype(np.int8))
+    starts, ends = np.nonzero(edges == 1)[0] + 1, np.nonzero(edges == -1)[0] + 1
+    onsets = []
+    for start in starts:
+        end = ends[ends > start][0] if np.any(ends > start) else len(samples)
+        if end - start >= hold * RATE and (not onsets or start - onsets[-1] > RATE * 0.05):
+            onsets.append(int(start))
+    return onsets
+
+
+def test_tones_have_their_pitch_and_their_spacing():
+    speaker = Speaker()
+    mixer = speaker.open()
+    plan = [(GO, 0.3), (TICK, 1.0), (BEEP, 1.5), (BEEP, 2.5), (TICK, 3.1)]
+    try:
+        with Recorder() as heard:
+            base = mixer.frames + 4000
+            for tone, at in plan:
+                mixer.schedule(tone_samples(tone, mixer.sample_rate), base + int(at * mixer.sample_rate), tone.name)
+            time.sleep(3.8)
+    finally:
+        speaker.close()
+    samples = heard.samples
+    found = {tone.name: tone_onsets(samples, tone.hz) for tone, _ in plan}
+    assert len(found["go"]) == 1 and len(found["tick"]) == 2 and len(found["beep"]) == 2
+    # spacing between tones as planned, within a millisecond
+    assert (found["beep"][1] - found["beep"][0]) / RATE == pytest.approx(1.0, abs=0.001)
+    assert (found["tick"][1] - found["tick"][0]) / RATE == pytest.approx(2.1, abs=0.001)
+    assert (found["beep"][0] - found["go"][0]) / RATE == pytest.approx(1.2, abs=0.002)
+    # the pitch of each: the spectrum's peak over the tone's length
+    for tone, _ in plan:
+        start = found[tone.name][0]
+        segment = samples[start:start + int(tone.seconds * RATE * 0.8)]
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment)), n=1 << 16))
+        peak = np.argmax(spectrum) * RATE / (1 << 16)
+        assert peak == pytest.approx(tone.hz, rel=0.02)
+
+
+QUICK = """\
+name: Timing check
+exercises:
+  - name: Lunge
+    reps: 5
+    tempo:
+      - {name: down, seconds: 1.5}
+      - {name: up, seconds: 1}
+    rest: {after_exercise: 8}
+  - name: Hold
+    hold_seconds: 6
+"""
+
+
+def run_spoken(plan, renderer, seconds_limit=300):
+    """A real-time voice session of `plan` (auto-start, no commands); returns (events, output)."""
+    phrases = load_phrases("en")
+    cache = SpeechCache(renderer)
+    cache.prepare(workout_phrases(plan, phrases))
+    clock = AudioClock()
+    screen = ScreenOutput(stdout=io.StringIO())
+    output = VoiceOutput(Speaker(), cache, clock, phrases, screen)
+    delivered = []
+    deliver = output.deliver
+
+    def recording_deliver(events):
+        for event in events:
+            if event.kind in ("say", "tone"):
+                delivered.append((event, clock.frame_of(event.t)))
+        deliver(events)
+
+    output.deliver = recording_deliver
+    output.start()
+    fallback = words_per_minute_estimator()
+    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=0.5,
+                                                   estimate_speech=lambda t: cache.duration(t) or fallback(t)))
+    try:
+        run_live_session(engine, clock, output, stdin=io.StringIO(""), stdout=io.StringIO())
+    finally:
+        output.close()
+    return delivered, cache
+
+
+def onset_deviations(samples, delivered):
+    """How far each tone started from its plan (seconds), once the constant latency is taken out."""
+    onsets = {name: np.array(tone_onsets(samples, hz)) for name, hz in
+              (("go", GO.hz), ("tick", TICK.hz), ("beep", BEEP.hz))}
+    first_frame = delivered[0][1]
+    planned = [(frame - first_frame, event.data["tone"]) for event, frame in delivered if event.kind == "tone"]
+
+    def nearest(latency):
+        result = []
+        for offset, name in planned:
+            found = onsets[name]
+            if len(found) == 0:
+                result.append(np.inf)
+                continue
+            expected = offset + latency
+            result.append((found[np.argmin(np.abs(found - expected))] - expected) / RATE)
+        return np.array(result)
+
+    # The latency is whatever lines the first planned tone up with one heard: take the candidate
+    # under which the most tones line up.
+    first_offset, first_name = planned[0]
+    candidates = [onset - first_offset for onset in onsets[first_name]]
+    best = max(candidates, key=lambda latency: np.sum(np.abs(nearest(latency)) < 0.02))
+    return nearest(best)
+
+
+def test_a_real_time_workout_plays_every_tone_on_time(renderer):
+    plan = compile_plan(load_workout_text(QUICK))
+    with Recorder() as heard:
+        delivered, cache = run_spoken(plan, renderer)
+    deviations = onset_deviations(heard.samples, delivered)
+    tones = sum(1 for event, _ in delivered if event.kind == "tone")
+    assert tones >= 8 and len(deviations) == tones
+    drift = np.max(np.abs(deviations))
+    jitter = np.percentile(np.abs(deviations - np.median(deviations)), 95)
+    assert drift < 0.020, deviations
+    assert jitter < 0.010, deviations
+    counts = [event for event, _ in delivered if event.kind == "say" and "rep" in event.data]
+    assert len(counts) == 5
+
+
+def load_workout_text(text):
+    from voice_coach.loading import parse_workout
+
+    return parse_workout(text, "timing.yaml")
+
+
+def test_without_a_speaker_the_run_falls_back_to_text_in_one_line(tmp_path):
+    result = run_cli("run", "quick-try", "--output-device", "no such speaker", "--auto-start", "0",
+                     timeout=60, input="stop\nstop\n")
+    assert result.returncode == 0
+    notes = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(notes) == 1 and "no sound output" in notes[0] and "text mode" in notes[0]
+    assert "Welcome to Quick try." in result.stdout
+
+
+def test_quick_try_script_resolves_for_voice():
+    assert resolve_script("quick-try").path.exists()

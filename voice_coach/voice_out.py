@@ -1,0 +1,101 @@
+"""The speaker as the session's output: events become sounds on their exact samples.
+
+Also the screen keeps showing every line, so a person can read along. When the speaker fails
+mid-session the engine is paused, the device is retried every few seconds (by name, since
+indices change on re-plug), and once it is back the coach says so and carries on.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .audio import AudioClock, AudioDeviceError, Speaker, resample, tone_samples
+from .engine import Engine
+from .events import Event, Tone
+from .live import ScreenOutput
+from .phrases import Phrases
+from .speech import SpeechCache, SpeechError
+
+LOOKAHEAD_SECONDS = 0.15
+"""Events are handed to the mixer this early (seconds), longer than a block plus thread wake-up."""
+RETRY_SECONDS = 3.0
+"""How often a lost speaker is tried again (seconds)."""
+
+
+class VoiceOutput:
+    def __init__(self, speaker: Speaker, cache: SpeechCache, clock: AudioClock, phrases: Phrases,
+                 screen: ScreenOutput):
+        self.speaker, self.cache, self.clock, self.phrases, self.screen = speaker, cache, clock, phrases, screen
+        self.lookahead = LOOKAHEAD_SECONDS
+        self._retry_at: float | None = None
+        self._paused_by_us = False
+        self._tones: dict[Tone, object] = {}
+
+    def start(self) -> None:
+        """Open the speaker; raises AudioDeviceError when there is none."""
+        self.clock.attach(self.speaker.open())
+
+    def deliver(self, events: list[Event]) -> None:
+        self.screen.deliver(events)
+        mixer = self.speaker.mixer
+        if mixer is None or self._retry_at is not None:
+            return  # no speaker right now: the screen has it, and the engine is paused
+        for event in events:
+            if event.kind == "state":
+                state = event.data.get("state")
+                if state == "paused":
+                    mixer.stop()
+                elif state == "replanned":
+                    mixer.cancel_after(self.clock.frame_of(event.t))
+                elif state == "volume":
+                    mixer.volume = float(event.data["volume"])
+                continue
+            if event.kind == "say" and event.text:
+                try:
+                    clip = self.cache.get(event.text)
+                except SpeechError as err:
+                    self.screen.note(f"(could not speak this: {err})")
+                    continue
+                mixer.schedule(resample(clip, mixer.sample_rate), self.clock.frame_of(event.t), event.text)
+            elif event.kind == "tone":
+                tone = Tone(event.data["tone"], event.data["hz"], event.data["seconds"])
+                mixer.schedule(tone_samples(tone, mixer.sample_rate), self.clock.frame_of(event.t),
+                               f"tone:{tone.name}")
+
+    def poll(self, engine: Engine) -> None:
+        if self._retry_at is None:
+            if not self.speaker.healthy():
+                self._lose(engine)
+            return
+        if time.monotonic() < self._retry_at:
+            return
+        try:
+            mixer = self.speaker.open()
+        except AudioDeviceError:
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return
+        self.clock.attach(mixer)
+        self._retry_at = None
+        self.screen.note("(the speaker is back)")
+        self.deliver([Event(self.clock.now(), "say", self.phrases.say("back_online"))])
+        if self._paused_by_us:
+            self._paused_by_us = False
+            self.deliver(engine.carry_on())
+
+    def _lose(self, engine: Engine) -> None:
+        self.speaker.close()
+        self.clock.detach()
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+        self.screen.note(f"(lost the speaker; trying again every {RETRY_SECONDS:g} s — "
+                         "type commands meanwhile)")
+        events = engine.interrupt()
+        self._paused_by_us = bool(events)
+        self.screen.deliver(events)
+
+    def wait_until_quiet(self, limit: float = 15.0) -> None:
+        deadline = time.monotonic() + limit
+        while self.speaker.mixer is not None and self.speaker.mixer.busy and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.speaker.close()
