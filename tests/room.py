@@ -6,7 +6,7 @@ work the same on a developer's machine and on a fresh CI machine.
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
 import subprocess
 import threading
@@ -14,6 +14,16 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from voice_coach.audio import AudioClock, Speaker
+from voice_coach.engine import Engine, Settings
+from voice_coach.events import BEEP, GO, TICK
+from voice_coach.live import ScreenOutput, run_live_session
+from voice_coach.phrases import load_phrases
+from voice_coach.session import workout_phrases
+from voice_coach.speech import SpeechCache
+from voice_coach.timeline import words_per_minute_estimator
+from voice_coach.voice_out import VoiceOutput
 
 SINK = "room"
 RATE = 44100
@@ -122,5 +132,98 @@ def active_seconds(samples: np.ndarray, threshold: float = 0.01) -> tuple[float,
     return loud[0] * 220 / RATE, (loud[-1] + 1) * 220 / RATE
 
 
-def environment() -> dict[str, str]:
-    return dict(os.environ)
+
+
+def tone_onsets(samples: np.ndarray, hz: float, threshold: float = 0.15, hold: float = 0.03) -> list[int]:
+    """Sample indices where a tone of `hz` starts: complex demodulation smoothed over 10 ms, above
+    `threshold` for at least `hold` seconds (speech passes through a pitch, a tone stays on it)."""
+    t = np.arange(len(samples)) / RATE
+    baseband = samples * np.exp(-2j * np.pi * hz * t)
+    kernel = np.ones(441) / 441
+    above = np.abs(np.convolve(baseband, kernel, mode="same")) > threshold
+    edges = np.diff(above.astype(np.int8))
+    starts, ends = np.nonzero(edges == 1)[0] + 1, np.nonzero(edges == -1)[0] + 1
+    onsets = []
+    for start in starts:
+        end = ends[ends > start][0] if np.any(ends > start) else len(samples)
+        if end - start >= hold * RATE and (not onsets or start - onsets[-1] > RATE * 0.05):
+            onsets.append(int(start))
+    return onsets
+
+
+def run_spoken(plan, renderer, seconds_limit=300):
+    """A real-time voice session of `plan` (auto-start, no commands); returns (events, output)."""
+    phrases = load_phrases("en")
+    cache = SpeechCache(renderer)
+    cache.prepare(workout_phrases(plan, phrases))
+    clock = AudioClock()
+    screen = ScreenOutput(stdout=io.StringIO())
+    output = VoiceOutput(Speaker(), cache, clock, phrases, screen)
+    delivered = []
+    deliver = output.deliver
+
+    def recording_deliver(events):
+        for event in events:
+            if event.kind in ("say", "tone"):
+                delivered.append((event, clock.frame_of(event.t)))
+        deliver(events)
+
+    output.deliver = recording_deliver
+    output.start()
+    fallback = words_per_minute_estimator()
+    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=0.5,
+                                                   estimate_speech=lambda t: cache.duration(t) or fallback(t)))
+    try:
+        run_live_session(engine, clock, output, stdin=io.StringIO(""), stdout=io.StringIO())
+    finally:
+        output.close()
+    return delivered, cache
+
+
+def onset_deviations(samples, delivered):
+    """How far each tone started from its plan (seconds), once the constant latency is taken out;
+    and that latency (frames from the first delivered event to where it was heard)."""
+    onsets = {name: np.array(tone_onsets(samples, hz)) for name, hz in
+              (("go", GO.hz), ("tick", TICK.hz), ("beep", BEEP.hz))}
+    first_frame = delivered[0][1]
+    planned = [(frame - first_frame, event.data["tone"]) for event, frame in delivered if event.kind == "tone"]
+
+    def nearest(latency):
+        result = []
+        for offset, name in planned:
+            found = onsets[name]
+            if len(found) == 0:
+                result.append(np.inf)
+                continue
+            expected = offset + latency
+            result.append((found[np.argmin(np.abs(found - expected))] - expected) / RATE)
+        return np.array(result)
+
+    # The latency is whatever lines the first planned tone up with one heard: take the candidate
+    # under which the most tones line up.
+    first_offset, first_name = planned[0]
+    candidates = [onset - first_offset for onset in onsets[first_name]]
+    best = max(candidates, key=lambda latency: np.sum(np.abs(nearest(latency)) < 0.02))
+    deviations = nearest(best)
+    return deviations, best + int(round(np.median(deviations[np.isfinite(deviations)]) * RATE))
+
+
+def count_deviations(samples, delivered, cache, latency_frames: int) -> np.ndarray:
+    """How far each spoken rep count started from its plan (seconds), given the latency the tones
+    showed. A count's own clip may begin with a little silence; that is part of its plan."""
+    first_frame = delivered[0][1]
+    deviations = []
+    fine = np.abs(samples)
+    heard_threshold, volume = 0.02, 0.8
+    for event, frame in delivered:
+        if event.kind != "say" or "rep" not in event.data:
+            continue
+        clip = cache.get(event.text)
+        # where the clip itself first crosses the level the recording is searched for
+        lead = int(np.argmax(np.abs(clip.samples) * volume > heard_threshold) * RATE / clip.sample_rate)
+        expected = frame - first_frame + latency_frames + lead
+        window = fine[max(0, expected - int(0.05 * RATE)): expected + int(0.2 * RATE)]
+        loud = np.nonzero(window > heard_threshold)[0]
+        start = max(0, expected - int(0.05 * RATE))
+        deviations.append((start + loud[0] - expected) / RATE if len(loud) else np.inf)
+    return np.array(deviations)

@@ -3,7 +3,6 @@ and the tests record the sink's monitor and check what was heard, and when."""
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import time
@@ -11,19 +10,23 @@ import time
 import numpy as np
 import pytest
 from conftest import run_cli
-from room import RATE, Recorder, active_seconds, ensure_room, envelope
+from room import (
+    RATE,
+    Recorder,
+    active_seconds,
+    count_deviations,
+    ensure_room,
+    envelope,
+    onset_deviations,
+    run_spoken,
+    tone_onsets,
+)
 
-from voice_coach.audio import AudioClock, Speaker, tone_samples
-from voice_coach.engine import Engine, Settings
+from voice_coach.audio import Speaker, tone_samples
 from voice_coach.events import BEEP, GO, TICK
 from voice_coach.library import resolve_script
-from voice_coach.live import ScreenOutput, run_live_session
-from voice_coach.phrases import load_phrases
 from voice_coach.plan import compile_plan
-from voice_coach.session import workout_phrases
 from voice_coach.speech import Pyttsx3Renderer, SpeechCache
-from voice_coach.timeline import words_per_minute_estimator
-from voice_coach.voice_out import VoiceOutput
 
 PHRASE = "Slow on the way down, fast on the way up"
 
@@ -97,23 +100,6 @@ def test_stop_silences_a_phrase_within_50_ms(renderer):
     assert (loud[-1] - loud[0]) * 220 / RATE > 0.8  # it really was speaking until then
 
 
-def tone_onsets(samples: np.ndarray, hz: float, threshold: float = 0.15, hold: float = 0.03) -> list[int]:
-    """Sample indices where a tone of `hz` starts: complex demodulation smoothed over 10 ms, above
-    `threshold` for at least `hold` seconds (speech passes through a pitch, a tone stays on it)."""
-    t = np.arange(len(samples)) / RATE
-    baseband = samples * np.exp(-2j * np.pi * hz * t)
-    kernel = np.ones(441) / 441
-    above = np.abs(np.convolve(baseband, kernel, mode="same")) > threshold
-    edges = np.diff(above.astype(np.int8))
-    starts, ends = np.nonzero(edges == 1)[0] + 1, np.nonzero(edges == -1)[0] + 1
-    onsets = []
-    for start in starts:
-        end = ends[ends > start][0] if np.any(ends > start) else len(samples)
-        if end - start >= hold * RATE and (not onsets or start - onsets[-1] > RATE * 0.05):
-            onsets.append(int(start))
-    return onsets
-
-
 def test_tones_have_their_pitch_and_their_spacing():
     speaker = Speaker()
     mixer = speaker.open()
@@ -156,74 +142,20 @@ exercises:
 """
 
 
-def run_spoken(plan, renderer, seconds_limit=300):
-    """A real-time voice session of `plan` (auto-start, no commands); returns (events, output)."""
-    phrases = load_phrases("en")
-    cache = SpeechCache(renderer)
-    cache.prepare(workout_phrases(plan, phrases))
-    clock = AudioClock()
-    screen = ScreenOutput(stdout=io.StringIO())
-    output = VoiceOutput(Speaker(), cache, clock, phrases, screen)
-    delivered = []
-    deliver = output.deliver
-
-    def recording_deliver(events):
-        for event in events:
-            if event.kind in ("say", "tone"):
-                delivered.append((event, clock.frame_of(event.t)))
-        deliver(events)
-
-    output.deliver = recording_deliver
-    output.start()
-    fallback = words_per_minute_estimator()
-    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=0.5,
-                                                   estimate_speech=lambda t: cache.duration(t) or fallback(t)))
-    try:
-        run_live_session(engine, clock, output, stdin=io.StringIO(""), stdout=io.StringIO())
-    finally:
-        output.close()
-    return delivered, cache
-
-
-def onset_deviations(samples, delivered):
-    """How far each tone started from its plan (seconds), once the constant latency is taken out."""
-    onsets = {name: np.array(tone_onsets(samples, hz)) for name, hz in
-              (("go", GO.hz), ("tick", TICK.hz), ("beep", BEEP.hz))}
-    first_frame = delivered[0][1]
-    planned = [(frame - first_frame, event.data["tone"]) for event, frame in delivered if event.kind == "tone"]
-
-    def nearest(latency):
-        result = []
-        for offset, name in planned:
-            found = onsets[name]
-            if len(found) == 0:
-                result.append(np.inf)
-                continue
-            expected = offset + latency
-            result.append((found[np.argmin(np.abs(found - expected))] - expected) / RATE)
-        return np.array(result)
-
-    # The latency is whatever lines the first planned tone up with one heard: take the candidate
-    # under which the most tones line up.
-    first_offset, first_name = planned[0]
-    candidates = [onset - first_offset for onset in onsets[first_name]]
-    best = max(candidates, key=lambda latency: np.sum(np.abs(nearest(latency)) < 0.02))
-    return nearest(best)
-
-
 def test_a_real_time_workout_plays_every_tone_on_time(renderer):
     plan = compile_plan(load_workout_text(QUICK))
     with Recorder() as heard:
         delivered, cache = run_spoken(plan, renderer)
-    deviations = onset_deviations(heard.samples, delivered)
+    deviations, latency = onset_deviations(heard.samples, delivered)
     tones = sum(1 for event, _ in delivered if event.kind == "tone")
     assert tones >= 8 and len(deviations) == tones
     drift = np.max(np.abs(deviations))
     jitter = np.percentile(np.abs(deviations - np.median(deviations)), 95)
     assert drift < 0.020, deviations
     assert jitter < 0.010, deviations
-    counts = [event for event, _ in delivered if event.kind == "say" and "rep" in event.data]
+    counts = count_deviations(heard.samples, delivered, cache, latency)
     assert len(counts) == 5
+    assert np.max(np.abs(counts - np.median(counts))) < 0.020, counts
 
 
 def load_workout_text(text):
