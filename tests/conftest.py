@@ -34,3 +34,11 @@ def no_user_scripts(tmp_path, monkeypatch):
     """Point the user's script folder at an empty temporary place."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     return tmp_path / "config" / "voice-coach" / "scripts"
+
+
+@pytest.fixture(autouse=True)
+def private_training_log(tmp_path, monkeypatch):
+    """Every test writes its own training log, never the developer's."""
+    path = tmp_path / "log" / "voice-coach.db"
+    monkeypatch.setenv("VOICE_COACH_DB", str(path))
+    return path

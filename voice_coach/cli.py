@@ -8,12 +8,15 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from . import __version__
+from . import __version__, history
 from .audio import AudioDeviceError
 from .describe import describe_plan, duration_text
-from .library import ScriptNotFound, available_scripts, resolve_script, user_scripts_dir
+from .library import ScriptNotFound, ScriptRef, available_scripts, resolve_script, user_scripts_dir
 from .loading import ScriptError, load_workout
+from .log import LogError, TrainingLog, default_db_path
 from .phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
 from .plan import Plan, PlanError, compile_plan
 from .session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
@@ -29,9 +32,13 @@ class UsageProblem(Exception):
 
 
 def load_plan(name_or_path: str, variation: str | None = None) -> Plan:
+    return load_script(name_or_path, variation)[1]
+
+
+def load_script(name_or_path: str, variation: str | None = None) -> tuple[ScriptRef, Plan]:
     ref = resolve_script(name_or_path)
     try:
-        return compile_plan(load_workout(ref.path), variation)
+        return ref, compile_plan(load_workout(ref.path), variation)
     except PlanError as err:
         raise UsageProblem(f"{ref.path}: {err}") from err
 
@@ -78,22 +85,22 @@ def _options(args: argparse.Namespace) -> SessionOptions:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    plan = load_plan(args.script, args.variation)
+    ref, plan = load_script(args.script, args.variation)
     phrases = load_phrases(args.lang)
-    options = _options(args)
+    options = replace(_options(args), db=args.db, resume=args.resume)
     if args.simulate:
         try:
             schedule = parse_schedule(args.commands or "")
         except ScheduleError as err:
             raise UsageProblem(f"--commands: {err}") from err
-        if simulate_session(plan, phrases, options, schedule, args.json):
+        if simulate_session(ref, plan, phrases, options, schedule, args.json):
             print("(the coach waits for 'ready' here: add --auto-start, or a ready in --commands)", file=sys.stderr)
         return EXIT_OK
     if args.commands:
         raise UsageProblem("--commands goes with --simulate; in a live session, say or type them")
     if args.text:
-        return run_text_session(plan, phrases, options)
-    return run_voice_session(plan, phrases, options)
+        return run_text_session(ref, plan, phrases, options)
+    return run_voice_session(ref, plan, phrases, options)
 
 
 def cmd_say(args: argparse.Namespace) -> int:
@@ -129,9 +136,35 @@ def cmd_voices(args: argparse.Namespace) -> int:
     except Exception as err:  # no espeak-ng, or pyttsx3 failing to start
         print(f"voice-coach: cannot list voices ({err}); install espeak-ng", file=sys.stderr)
         return EXIT_FAILED
+    try:
+        from .piper_voice import bundled_piper_model
+
+        voices.insert(0, ("piper", f"Piper neural voice ({bundled_piper_model().stem})", ["en-us"]))
+    except SpeechError:
+        pass  # the optional Piper voice is not installed
     for voice_id, name, languages in voices:
-        print(f"{voice_id:24} {name:32} {', '.join(languages)}")
-    print("\nChoose one with --voice ID.")
+        print(f"{voice_id:24} {name:40} {', '.join(languages)}")
+    print("\nChoose one with --voice ID (also piper:PATH.onnx for another Piper voice).")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    try:
+        log = TrainingLog(args.db or default_db_path())
+    except LogError as err:
+        raise UsageProblem(str(err)) from err
+    try:
+        if args.session is not None:
+            if log.session(args.session) is None:
+                raise UsageProblem(f"--session {args.session}: no such session (see `voice-coach history`)")
+            header, rows = history.session_view(log, args.session)
+        elif args.name:
+            header, rows = history.exercise_view(log, args.name, args.limit)
+        else:
+            header, rows = history.sessions_view(log, args.limit)
+        history.write(header, rows, "csv" if args.csv else "json" if args.json else "table")
+    finally:
+        log.close()
     return EXIT_OK
 
 
@@ -206,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
     run.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages(),
                      help="language of the coach and of the commands")
+    run.add_argument("--resume", action="store_true", help="continue the last unfinished session of this script")
+    run.add_argument("--db", type=Path, metavar="PATH", help="training log database (default: $VOICE_COACH_DB or "
+                     "~/.local/share/voice-coach/voice-coach.db; simulations log only when given)")
     _voice_arguments(run)
     run.set_defaults(handler=cmd_run)
 
@@ -220,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     voices = commands.add_parser("voices", help="voices the speech engine offers")
     voices.set_defaults(handler=cmd_voices)
+
+    past = commands.add_parser("history", help="sessions from the training log (NAME: per exercise over time)")
+    past.add_argument("name", nargs="?", metavar="NAME", help="a script or exercise name")
+    past.add_argument("--session", type=int, metavar="ID", help="one session, set by set")
+    past.add_argument("--limit", type=int, default=20, help="how many sessions (default 20)")
+    form = past.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true", help="CSV instead of a table")
+    form.add_argument("--json", action="store_true", help="one JSON object per row")
+    past.add_argument("--db", type=Path, metavar="PATH", help="training log database")
+    past.set_defaults(handler=cmd_history)
 
     schema = commands.add_parser("schema", help="JSON Schema of the workout script format")
     schema.set_defaults(handler=cmd_schema)

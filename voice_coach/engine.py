@@ -9,6 +9,7 @@ so a whole workout runs in milliseconds on a fake clock.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .clock import Clock
@@ -38,6 +39,8 @@ MORE_REST_SECONDS = 30.0
 STOP_CONFIRM_SECONDS = 6.0
 """A second 'stop' within this window ends the workout; a stray single word cannot."""
 VOLUME_STEP = 0.1
+SHORT_REST_SECONDS = 5.0
+"""A rest shorter than this passes without being announced (it would take longer to say)."""
 
 
 class Mode(enum.Enum):
@@ -72,12 +75,18 @@ class SetRecord:
 
 
 class Engine:
-    def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None):
+    def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None,
+                 done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None):
+        """`done`: set parts finished in an earlier, interrupted run of this workout (they are left out).
+        `last_time`: per exercise name, (sets, best reps) the previous time, said at its first set."""
         self.plan = plan
         self.phrases = phrases
         self.clock = clock
         self.settings = settings or Settings()
-        self.steps: list[Step] = build_steps(plan, phrases)
+        earlier = {(record.exercise, record.set, record.side): record for record in done}
+        self.steps: list[Step] = build_steps(plan, phrases, frozenset(earlier))
+        self.last_time = dict(last_time or {})
+        self.resumed = bool(earlier)
         self.mode = Mode.RUNNING
         self.index = 0
         self.beats: StepBeats = StepBeats([], 0.0)
@@ -91,7 +100,7 @@ class Engine:
         self.reps_done = 0
         self.last_instruction: str | None = None
         self.stop_asked_at: float | None = None
-        self.records: dict[tuple[int, int, str | None], SetRecord] = {}
+        self.records: dict[tuple[int, int, str | None], SetRecord] = earlier
         self.started_at = 0.0
         self._tips: dict[str, int] = {}
         self._taught_ready = False
@@ -226,6 +235,8 @@ class Engine:
         say, estimate = self.phrases.say, self.settings.estimate_speech
         exercise = self.exercise
         if step.kind == "intro":
+            if self.resumed:  # the person heard the welcome and warnings a moment ago
+                return talk_beats((lead_in or []) + [say("welcome_back", workout=self.plan.name)], estimate)
             sentences = [say("welcome", workout=self.plan.name)]
             sentences += [say("safety", warning=warning) for warning in self.plan.safety]
             if self.plan.equipment:
@@ -237,6 +248,9 @@ class Engine:
         if step.kind == "announce":
             assert exercise is not None
             sentences = [self._announcement(exercise, step)]
+            previous = self.last_time.pop(exercise.name, None)  # once per exercise, at its first set
+            if previous and previous[1]:
+                sentences.insert(0, say("last_time", sets=self._amount("sets", previous[0]), reps=previous[1]))
             if self.settings.auto_start_seconds is None and not self._taught_ready:
                 self._taught_ready = True
                 sentences.append(say("say_ready"))
@@ -253,7 +267,7 @@ class Engine:
             seconds = step.seconds if remaining is None else remaining
             if step.kind == "switch":
                 opening = [say("switch_sides", side=step.side)]
-            elif remaining is None:
+            elif remaining is None and seconds >= SHORT_REST_SECONDS:
                 opening = [say("rest", seconds=round(seconds))]
                 if step.next_label:
                     opening.append(say("next_up", what=step.next_label))
@@ -287,7 +301,8 @@ class Engine:
         else:
             sentences.append(say("exercise_single", exercise=exercise.name))
         seen_before = any(other.name == exercise.name for other in self.plan.exercises[:index])
-        if not seen_before:  # set-up cues once per exercise, not every round of a circuit
+        started_before = any(key[0] == index for key in self.records)  # resumed in the middle of it
+        if not seen_before and not started_before:  # set-up once per exercise, not every round of a circuit
             sentences += list(exercise.setup)
         return sentences
 
@@ -378,7 +393,7 @@ class Engine:
         # Keyed by place in the plan: a set done again replaces its first try, so reps never double.
         self.records[(step.exercise, step.set, step.side)] = record
         out.append(self._state("set_end", at, reps_done=record.reps_done, reps_planned=record.reps_planned,
-                               ended_by=ended_by))
+                               ended_by=ended_by, tempo=round(self.tempo_factor, 3)))
 
     def _start_work(self, at: float, out: list[Event]) -> None:
         self._enter(self.index, out, at)

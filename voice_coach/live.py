@@ -123,6 +123,27 @@ class ScreenOutput:
         return None
 
 
+class Tee:
+    """One output that also hands every event to listeners (the training log)."""
+
+    def __init__(self, output: Output, *listeners):
+        self.output, self.listeners = output, listeners
+        self.lookahead = output.lookahead
+
+    def deliver(self, events: list[Event]) -> None:
+        for listener in self.listeners:
+            listener.deliver(events)  # the log first: a set is saved before anything else happens
+        self.output.deliver(events)
+
+    def poll(self, engine: Engine) -> None:
+        self.output.poll(engine)
+
+    def wait_until_quiet(self) -> None:
+        wait = getattr(self.output, "wait_until_quiet", None)
+        if wait is not None:
+            wait()
+
+
 POLL_SECONDS = 0.05
 """Longest wait between two looks at the output's health (seconds)."""
 

@@ -5,20 +5,24 @@ The CLI only parses arguments and calls in here; this is the one module that kno
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from .audio import AudioClock, AudioDeviceError, Speaker
 from .clock import FakeClock, MonotonicClock
-from .engine import Engine, Settings
-from .live import ScreenOutput, run_live_session
+from .engine import Engine, SetRecord, Settings
+from .library import ScriptRef
+from .live import ScreenOutput, Tee, run_live_session
+from .log import RESUME_WINDOW, LogError, SessionRecorder, TrainingLog, default_db_path
 from .phrases import Phrases, load_phrases
 from .plan import Plan
 from .simulate import ScheduledCommand, simulate
-from .speech import DEFAULT_RATE, Pyttsx3Renderer, SpeechCache, SpeechError, default_cache_dir
+from .speech import DEFAULT_RATE, Pyttsx3Renderer, Renderer, SpeechCache, SpeechError, default_cache_dir
 from .timeline import words_per_minute_estimator
 from .voice_out import VoiceOutput
 
@@ -38,10 +42,81 @@ class SessionOptions:
     rate: int = DEFAULT_RATE
     output_device: str | None = None
     volume: float = 0.8
+    db: Path | None = None
+    """Training log; None means the default place (simulations log only when it is given)."""
+    resume: bool = False
+    """Continue the latest unfinished session of this script without asking."""
 
 
-def make_renderer(voice: str | None, rate: int, language: str) -> Pyttsx3Renderer:
-    """The text-to-speech backend for a --voice value (pyttsx3 voices by id; default per language)."""
+@dataclass
+class Logging:
+    """What the training log brings to a session: where to write, what was done before."""
+
+    recorder: SessionRecorder
+    done: list[SetRecord]
+    last_time: dict[str, tuple[int, int]]
+
+
+def open_log(path: Path | None, note: Callable[[str], None]) -> TrainingLog:
+    try:
+        return TrainingLog(path or default_db_path())
+    except LogError as err:
+        note(f"voice-coach: {err}; this session is kept in memory only")
+        return TrainingLog(":memory:")
+
+
+def start_logging(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str,
+                  note: Callable[[str], None], ask: Callable[[str], bool] | None = None) -> Logging:
+    """Open the log, decide whether this run continues an interrupted one, and start recording."""
+    log = open_log(options.db, note)
+    script_hash = hashlib.sha256(ref.path.read_bytes()).hexdigest()
+    unfinished = log.unfinished_session(ref.name, within=None if options.resume else RESUME_WINDOW)
+    session_id, done = None, []
+    if unfinished is not None:
+        if options.resume:
+            wanted = True
+        elif ask is not None:
+            wanted = ask(load_phrases(options.language).say("continue_question"))
+        else:  # nobody to ask: leave it for a later --resume
+            wanted = False
+            note(f"(an unfinished session of {ref.name} from {unfinished.started_at[:16]} exists: "
+                 "--resume continues it)")
+        if wanted and unfinished.script_hash != script_hash:
+            note("The script has changed since that session; starting fresh.")
+        elif wanted:
+            session_id = unfinished.id
+            log.reopen_session(session_id)
+            done = [SetRecord(s.position, s.exercise, s.set_number, s.side, s.reps_planned, s.reps_done, s.ended_by)
+                    for s in log.sets_of(session_id)]
+        if session_id is None and (options.resume or ask is not None):
+            log.end_session(unfinished.id, "abandoned")  # answered: don't ask about it again
+    elif options.resume:
+        note(f"No unfinished session of {ref.name} to continue; starting fresh.")
+    if session_id is None:
+        session_id = log.begin_session(ref.name, plan.name, script_hash, mode, plan.variation)
+    last_time = {}
+    for exercise in plan.exercises:
+        previous = log.last_time(exercise.name, before_session=session_id)
+        if previous:
+            last_time[exercise.name] = previous
+    return Logging(SessionRecorder(log, session_id, warn=note), done, last_time)
+
+
+def ask_on_keyboard(question: str) -> bool:
+    """A yes/no question at the terminal (only asked when there is one)."""
+    print(f"{question} [y/n] ", end="", flush=True)
+    answer = sys.stdin.readline().strip().casefold()
+    return answer in ("y", "yes")
+
+
+def make_renderer(voice: str | None, rate: int, language: str) -> Renderer:
+    """The text-to-speech backend for a --voice value: `piper`, `piper:MODEL.onnx`, or a pyttsx3
+    (espeak-ng) voice id; by default espeak-ng's voice for the language."""
+    if voice is not None and (voice == "piper" or voice.startswith("piper:")):
+        from .piper_voice import PiperRenderer
+
+        model = voice.partition(":")[2] or None
+        return PiperRenderer(Path(model) if model else None, rate)
     if voice is None and language != "en":
         voice = language  # espeak-ng voices are named by language code
     return Pyttsx3Renderer(voice, rate)
@@ -57,25 +132,45 @@ def workout_phrases(plan: Plan, phrases: Phrases) -> list[str]:
     return list(dict.fromkeys(spoken + numbers + fixed))
 
 
-def simulate_session(plan: Plan, phrases: Phrases, options: SessionOptions, schedule: list[ScheduledCommand],
-                     as_json: bool, stdout: TextIO = sys.stdout) -> bool:
-    """Print the simulated timeline; returns whether it ended waiting for a 'ready' nobody said."""
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def simulate_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
+                     schedule: list[ScheduledCommand], as_json: bool, stdout: TextIO = sys.stdout) -> bool:
+    """Print the simulated timeline; returns whether it ended waiting for a 'ready' nobody said.
+    A simulation is not training: it is logged only into a database named with --db."""
     clock = FakeClock()
-    result = simulate(Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start)), clock, schedule)
+    logging = start_logging(ref, plan, options, "simulate", _note) if options.db else None
+    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start),
+                    done=logging.done if logging else (), last_time=logging.last_time if logging else None)
+    result = simulate(engine, clock, schedule)
+    if logging:
+        logging.recorder.deliver(result.events)
     for event in result.events:
         print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event.line(), file=stdout)
     return result.waiting_forever
 
 
-def run_text_session(plan: Plan, phrases: Phrases, options: SessionOptions) -> int:
+def _keyboard_question() -> Callable[[str], bool] | None:
+    return ask_on_keyboard if sys.stdin.isatty() else None
+
+
+def run_text_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
+                     logging: Logging | None = None) -> int:
+    logging = logging or start_logging(ref, plan, options, "text", _note, _keyboard_question())
     clock = MonotonicClock()
-    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start, volume=options.volume))
-    return run_live_session(engine, clock, ScreenOutput())
+    # The screen shows each sentence for as long as it would take to say at --rate.
+    settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
+                        estimate_speech=words_per_minute_estimator(options.rate))
+    engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
+    return run_live_session(engine, clock, Tee(ScreenOutput(), logging.recorder))
 
 
-def run_voice_session(plan: Plan, phrases: Phrases, options: SessionOptions,
-                      note: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> int:
+def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
+                      note: Callable[[str], None] = _note) -> int:
     """Speak the workout; without a speaker or speech engine, say why in one line and use the screen."""
+    logging = start_logging(ref, plan, options, "voice", note, _keyboard_question())
     screen = ScreenOutput()
     try:
         renderer = make_renderer(options.voice, options.rate, phrases.language)
@@ -85,7 +180,7 @@ def run_voice_session(plan: Plan, phrases: Phrases, options: SessionOptions,
         cache.prepare(texts[:PRELOAD_BEFORE_START])
     except (SpeechError, OSError) as err:
         note(f"voice-coach: no speech ({err}); running in text mode")
-        return run_text_session(plan, phrases, options)
+        return run_text_session(ref, plan, phrases, options, logging)
     clock = AudioClock()
     output = VoiceOutput(Speaker(options.output_device, options.volume), cache, clock, phrases, screen)
     try:
@@ -93,14 +188,14 @@ def run_voice_session(plan: Plan, phrases: Phrases, options: SessionOptions,
     except AudioDeviceError as err:
         note(f"voice-coach: no sound output ({err}); running in text mode")
         renderer.close()
-        return run_text_session(plan, phrases, options)
+        return run_text_session(ref, plan, phrases, options, logging)
     cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
     fallback = words_per_minute_estimator(options.rate)
     settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
                         estimate_speech=lambda text: cache.duration(text) or fallback(text))
-    engine = Engine(plan, phrases, clock, settings)
+    engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
     try:
-        return run_live_session(engine, clock, output)
+        return run_live_session(engine, clock, Tee(output, logging.recorder))
     finally:
         output.close()
         renderer.close()

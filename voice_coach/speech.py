@@ -55,6 +55,8 @@ class Renderer(Protocol):
 
     def render(self, text: str) -> Clip: ...
 
+    def close(self) -> None: ...
+
 
 def read_wav(path: Path) -> Clip:
     with wave.open(str(path), "rb") as wav:

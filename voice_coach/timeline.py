@@ -77,26 +77,43 @@ class StepBeats:
     """Start of each rep (seconds from the step's start)."""
 
 
-def build_steps(plan: Plan, phrases: Phrases) -> list[Step]:
-    """The whole workout as steps, in order."""
+PartKey = tuple[int, int, "str | None"]
+"""(exercise position, set number, side): one side of one set, as the log knows it."""
+
+
+def part_sides(exercise: ExercisePlan) -> list[str | None]:
+    """The side each part of a set is logged under (alternating sets are one part)."""
+    if exercise.sides == "each":
+        return list(exercise.side_names)
+    return [exercise.side_names[0] if exercise.sides == "alternating" else None]
+
+
+def build_steps(plan: Plan, phrases: Phrases, done: frozenset[PartKey] = frozenset()) -> list[Step]:
+    """The whole workout as steps, in order, leaving out the set parts already `done`."""
     steps = [Step("intro")]
-    for index, exercise in enumerate(plan.exercises):
+    pending_exercises = [index for index, exercise in enumerate(plan.exercises)
+                         if any((index, n, side) not in done
+                                for n in range(1, exercise.sets + 1) for side in part_sides(exercise))]
+    for index in pending_exercises:
+        exercise = plan.exercises[index]
         steps.append(Step("exercise", index))
-        first_side = exercise.sides_per_set[0] if exercise.sides == "each" else (
-            exercise.side_names[0] if exercise.sides == "alternating" else None)
-        for set_number in range(1, exercise.sets + 1):
-            steps.append(Step("announce", index, set_number, first_side, gate=True))
-            for part, side in enumerate(exercise.sides_per_set):
+        pending_sets = [n for n in range(1, exercise.sets + 1)
+                        if any((index, n, side) not in done for side in part_sides(exercise))]
+        for set_number in pending_sets:
+            sides = [side for side in part_sides(exercise) if (index, set_number, side) not in done]
+            steps.append(Step("announce", index, set_number, sides[0], gate=True))
+            for part, side in enumerate(sides):
                 if part > 0:
                     steps.append(Step("switch", index, set_number, side, seconds=exercise.rest_between_sides))
-                steps.append(Step("work", index, set_number, side if exercise.sides == "each" else first_side))
-            if set_number < exercise.sets:
+                steps.append(Step("work", index, set_number, side))
+            if set_number != pending_sets[-1]:
                 label = phrases.say("next_set", set=set_number + 1, sets=exercise.sets)
                 steps.append(Step("rest", index, set_number, seconds=exercise.rest_between_sets, next_label=label))
-        if exercise.rest_after > 0 and index + 1 < len(plan.exercises):
+        following = [i for i in pending_exercises if i > index]
+        if exercise.rest_after > 0 and following:
             # The rest before the next exercise already belongs to it: skip there skips that one.
-            upcoming = plan.exercises[index + 1]
-            steps.append(Step("rest", index + 1, seconds=exercise.rest_after, next_label=upcoming.name))
+            upcoming = plan.exercises[following[0]]
+            steps.append(Step("rest", following[0], seconds=exercise.rest_after, next_label=upcoming.name))
     steps.append(Step("end"))
     return steps
 
@@ -155,7 +172,7 @@ def countdown_beats(
     if reminder and seconds >= 20:
         lane.say(phrases.say("seconds_left", seconds=10), end - 10, deadline=end - 3)
     for left in (3, 2, 1):
-        if end - left >= lane.free_at - GAP:
+        if end - left >= max(0.0, lane.free_at - GAP):
             lane.tone(BEEP, end - left)
             lane.say(phrases.number(left), end - left, deadline=end - left + 1)
     return StepBeats(lane.sorted_beats(), end)
