@@ -181,48 +181,45 @@ def fill(disk) -> None:
         os.close(filler)
 
 
-def test_a_disk_filling_up_mid_session_warns_once_and_the_session_goes_on(tmp_path):
+def run_tiny_on_disk(tmp_path, before=None, during=None):
+    """Run a tiny workout logging onto a small disk; `before(disk)` runs once the log exists,
+    `during(disk)` once the first set is under way. Returns (stdout, the non-empty stderr lines)."""
     script = tmp_path / "tiny.yaml"
     script.write_text(TINY_TEXT)
     with tiny_disk(tmp_path) as disk:
+        if before is not None:
+            TrainingLog(disk / "log.db").close()
+            before(disk)
         process = start_run(script, disk / "log.db")
-        seen = []
-        for line in process.stdout:  # the log is open and the first set is under way: fill the disk
-            seen.append(line)
-            if "Go." in line:
-                fill(disk)
-                break
+        head = []
+        if during is not None:
+            for line in process.stdout:
+                head.append(line)
+                if "Go." in line:
+                    during(disk)
+                    break
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    lines = [line for line in err.splitlines() if line.strip()]
+    return "".join(head) + out, [line for line in err.splitlines() if line.strip()]
+
+
+def test_a_disk_filling_up_mid_session_warns_once_and_the_session_goes_on(tmp_path):
+    out, lines = run_tiny_on_disk(tmp_path, during=fill)
     assert len(lines) == 1 and "cannot write the training log" in lines[0] and "memory" in lines[0]
     assert "Workout complete: 2 sets, 4 reps" in out
 
 
 def test_a_full_disk_at_the_start_gives_one_clear_line_and_the_session_runs(tmp_path):
-    script = tmp_path / "tiny.yaml"
-    script.write_text(TINY_TEXT)
-    with tiny_disk(tmp_path) as disk:
-        TrainingLog(disk / "log.db").close()
-        fill(disk)
-        process = start_run(script, disk / "log.db")
-        out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
-    lines = [line for line in err.splitlines() if line.strip()]
+    out, lines = run_tiny_on_disk(tmp_path, before=fill)
     assert len(lines) == 1 and "training log" in lines[0] and "memory" in lines[0]
     assert "Workout complete" in out
 
 
 def test_a_read_only_log_gives_one_clear_line_and_the_session_runs(tmp_path):
-    script = tmp_path / "tiny.yaml"
-    script.write_text(TINY_TEXT)
-    with tiny_disk(tmp_path) as disk:
-        TrainingLog(disk / "log.db").close()
+    def read_only(disk):
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        process = start_run(script, disk / "log.db")
-        out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
-    lines = [line for line in err.splitlines() if line.strip()]
+
+    out, lines = run_tiny_on_disk(tmp_path, before=read_only)
     assert len(lines) == 1 and "training log" in lines[0] and "memory" in lines[0]
     assert "Workout complete" in out
 
