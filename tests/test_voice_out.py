@@ -175,3 +175,76 @@ def test_without_a_speaker_the_run_falls_back_to_text_in_one_line(tmp_path):
 
 def test_quick_try_script_resolves_for_voice():
     assert resolve_script("quick-try").path.exists()
+
+
+DEVICE_LOSS = """\
+name: Device loss
+exercises:
+  - name: Squat
+    sets: 2
+    reps: 4
+    tempo: [{name: down, seconds: 1}, {name: up, seconds: 0.5}]
+    rest: {between_sets: 6}
+"""
+
+
+def test_pulling_the_output_away_pauses_and_bringing_it_back_resumes(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from room import restore_room, unplug_room
+
+    script = tmp_path / "loss.yaml"
+    script.write_text(DEVICE_LOSS)
+    db = tmp_path / "log.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voice_coach", "run", str(script), "--auto-start", "0", "--db", str(db)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    lines = []
+
+    def wait_for(text, limit=60):
+        deadline = time.monotonic() + limit
+        for line in process.stdout:
+            lines.append(line)
+            if text in line:
+                return
+            assert time.monotonic() < deadline, lines
+        raise AssertionError(f"{text!r} never came: {lines}")
+
+    try:
+        wait_for("2. ")  # the first set is under way
+        unplugged = unplug_room()
+        wait_for("lost the speaker")
+        wait_for("Paused.")
+        time.sleep(4)  # a retry or two fails while the speaker is away
+        restore_room(unplugged)
+        wait_for("I am back.")
+        wait_for("Resuming.")
+        wait_for("Workout complete: 2 sets, 8 reps")
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        ensure_room()
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT set_number, reps_done FROM sets ORDER BY set_number").fetchall() == [
+            (1, 4), (2, 4)]
+
+
+def test_the_piper_voice_speaks_in_the_room():
+    from voice_coach.piper_voice import PiperRenderer
+
+    expected = PiperRenderer().render(PHRASE).seconds
+    with Recorder() as heard:
+        result = run_cli("say", "--voice", "piper", PHRASE, timeout=120)
+    assert result.returncode == 0, result.stderr
+    first, last = active_seconds(heard.samples)
+    assert last - first == pytest.approx(expected, rel=0.25)
+
+
+def test_an_unknown_piper_model_is_one_clear_line():
+    result = run_cli("say", "--voice", "piper:/nowhere/voice.onnx", "hello")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "no such Piper voice model" in result.stderr

@@ -181,11 +181,11 @@ class Engine:
             self._on_pause(self.clock.now(), out)
         return out
 
-    def carry_on(self) -> list[Event]:
-        """Resume after `interrupt` once the cause is gone."""
+    def carry_on(self, first_words: tuple[str, ...] = ()) -> list[Event]:
+        """Resume after `interrupt` once the cause is gone, saying `first_words` before anything else."""
         out: list[Event] = []
         if self.mode is Mode.PAUSED:
-            self._on_resume(self.clock.now(), out)
+            self._on_resume(self.clock.now(), out, list(first_words))
         return out
 
     # ----- where are we ----------------------------------------------------------------------
@@ -457,17 +457,18 @@ class Engine:
         out.append(self._state("paused", now))  # the voice falls silent on this
         self._say(self.phrases.say("paused"), now, out)
 
-    def _on_resume(self, now: float, out: list[Event]) -> None:
+    def _on_resume(self, now: float, out: list[Event], first_words: list[str] | None = None) -> None:
         if self.mode is not Mode.PAUSED:
             self._say(self.phrases.say("not_paused"), now, out)
             return
         out.append(self._state("resumed", now))
+        lead_in = (first_words or []) + [self.phrases.say("resumed")]
         if self.paused_mode is Mode.WAITING:
             self.mode = Mode.WAITING
             self.waiting_since = now
-            self._say(self.phrases.say("resumed"), now, out)
+            self._say(" ".join(lead_in), now, out)
             return
-        self._restart_here(now, out, [self.phrases.say("resumed")])
+        self._restart_here(now, out, lead_in)
         out += self.advance()
 
     def _leave_pause(self, out: list[Event], now: float) -> None:

@@ -138,6 +138,10 @@ class Tee:
     def poll(self, engine: Engine) -> None:
         self.output.poll(engine)
 
+    @property
+    def recovering(self) -> bool:
+        return getattr(self.output, "recovering", False)
+
     def wait_until_quiet(self) -> None:
         wait = getattr(self.output, "wait_until_quiet", None)
         if wait is not None:
@@ -174,7 +178,7 @@ def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO
                 if due is not None and due <= now + output.lookahead:
                     output.deliver(engine.advance(until=now + output.lookahead))
                     continue
-                if due is None and input_done:
+                if due is None and input_done and not getattr(output, "recovering", False):
                     print("Input ended while the coach waits; stopping here.", file=stdout, flush=True)
                     return 0
                 timeout = POLL_SECONDS if due is None else min(POLL_SECONDS, due - output.lookahead - now)

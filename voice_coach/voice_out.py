@@ -31,6 +31,11 @@ class VoiceOutput:
         self._paused_by_us = False
         self._tones: dict[Tone, object] = {}
 
+    @property
+    def recovering(self) -> bool:
+        """Waiting for a lost speaker that the session will carry on with once it is back."""
+        return self._retry_at is not None and self._paused_by_us
+
     def start(self) -> None:
         """Open the speaker; raises AudioDeviceError when there is none."""
         self.clock.attach(self.speaker.open())
@@ -77,10 +82,12 @@ class VoiceOutput:
         self.clock.attach(mixer)
         self._retry_at = None
         self.screen.note("(the speaker is back)")
-        self.deliver([Event(self.clock.now(), "say", self.phrases.say("back_online"))])
+        back = self.phrases.say("back_online")
         if self._paused_by_us:
             self._paused_by_us = False
-            self.deliver(engine.carry_on())
+            self.deliver(engine.carry_on(first_words=(back,)))
+        else:  # the person had paused: they resume when they want to
+            self.deliver([Event(self.clock.now(), "say", back)])
 
     def _lose(self, engine: Engine) -> None:
         self.speaker.close()
