@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from room import Recorder, count_deviations, ensure_room, onset_deviations, run_spoken  # noqa: E402
+from room import Recorder, ensure_room, onset_deviations, run_spoken, speech_deviations  # noqa: E402
 
 from voice_coach.library import resolve_script  # noqa: E402
 from voice_coach.loading import load_workout  # noqa: E402
@@ -49,12 +49,14 @@ def main() -> None:
     renderer.close()
     minutes = (time.monotonic() - started) / 60
     tones, latency = onset_deviations(heard.samples, delivered)
-    counts = count_deviations(heard.samples, delivered, cache, latency)
+    counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True)
+    speech = speech_deviations(heard.samples, delivered, cache, latency)
     print(f"{args.script} ({args.variation or 'as written'}): {minutes:.1f} min in real time, "
           f"constant offset between plan and recording taken out")
     report("tones", tones)
     report("counts", counts)
-    report("all", np.concatenate([tones, counts]))
+    report("speech", speech)
+    report("all", np.concatenate([tones, speech]))
 
 
 if __name__ == "__main__":

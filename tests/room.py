@@ -208,39 +208,30 @@ def onset_deviations(samples, delivered):
     return deviations, best + int(round(np.median(deviations[np.isfinite(deviations)]) * RATE))
 
 
-def count_deviations(samples, delivered, cache, latency_frames: int) -> np.ndarray:
-    """How far each spoken rep count started from its plan (seconds), given the latency the tones
-    showed. A count's own clip may begin with a little silence; that is part of its plan."""
+def speech_deviations(samples, delivered, cache, latency_frames: int, counts_only: bool = False) -> np.ndarray:
+    """How far each spoken phrase started from its plan (seconds), given the latency the tones
+    showed. Only phrases that start in silence can be timed from a recording: one that begins
+    while an earlier sound still plays is left out. A clip may open with a little silence of its
+    own; that is part of its plan."""
     first_frame = delivered[0][1]
     deviations = []
     fine = np.abs(samples)
     heard_threshold, volume = 0.02, 0.8
+    busy_until = -1
     for event, frame in delivered:
-        if event.kind != "say" or "rep" not in event.data:
+        start = frame - first_frame + latency_frames
+        if event.kind == "tone":
+            busy_until = max(busy_until, start + int(event.data["seconds"] * RATE))
             continue
         clip = cache.get(event.text)
+        quiet_before = start - busy_until > 0.06 * RATE
+        busy_until = max(busy_until, start + int(clip.seconds * RATE))
+        if not quiet_before or (counts_only and "rep" not in event.data):
+            continue
         # where the clip itself first crosses the level the recording is searched for
         lead = int(np.argmax(np.abs(clip.samples) * volume > heard_threshold) * RATE / clip.sample_rate)
-        expected = frame - first_frame + latency_frames + lead
-        window = fine[max(0, expected - int(0.05 * RATE)): expected + int(0.2 * RATE)]
-        loud = np.nonzero(window > heard_threshold)[0]
-        start = max(0, expected - int(0.05 * RATE))
-        deviations.append((start + loud[0] - expected) / RATE if len(loud) else np.inf)
+        expected = start + lead
+        window_start = max(0, expected - int(0.05 * RATE))
+        loud = np.nonzero(fine[window_start: expected + int(0.2 * RATE)] > heard_threshold)[0]
+        deviations.append((window_start + loud[0] - expected) / RATE if len(loud) else np.inf)
     return np.array(deviations)
-
-
-def unplug_room() -> bool:
-    """Take the room's sink away, as if the speaker were unplugged. PulseAudio's module-always-sink
-    would quietly put a dummy sink in its place, so it goes too; returns whether it was loaded."""
-    modules = _pactl("list", "short", "modules").stdout
-    always = "module-always-sink" in modules
-    if always:
-        _pactl("unload-module", "module-always-sink")
-    _pactl("unload-module", sink_module_id())
-    return always
-
-
-def restore_room(always_sink: bool) -> None:
-    ensure_room()
-    if always_sink:
-        _pactl("load-module", "module-always-sink")

@@ -14,17 +14,18 @@ from room import (
     RATE,
     Recorder,
     active_seconds,
-    count_deviations,
     ensure_room,
     envelope,
     onset_deviations,
     run_spoken,
+    speech_deviations,
     tone_onsets,
 )
 
 from voice_coach.audio import Speaker, tone_samples
 from voice_coach.events import BEEP, GO, TICK
 from voice_coach.library import resolve_script
+from voice_coach.loading import load_workout
 from voice_coach.plan import compile_plan
 from voice_coach.speech import Pyttsx3Renderer, SpeechCache
 
@@ -128,40 +129,19 @@ def test_tones_have_their_pitch_and_their_spacing():
         assert peak == pytest.approx(tone.hz, rel=0.02)
 
 
-QUICK = """\
-name: Timing check
-exercises:
-  - name: Lunge
-    reps: 5
-    tempo:
-      - {name: down, seconds: 1.5}
-      - {name: up, seconds: 1}
-    rest: {after_exercise: 8}
-  - name: Hold
-    hold_seconds: 6
-"""
-
-
-def test_a_real_time_workout_plays_every_tone_on_time(renderer):
-    plan = compile_plan(load_workout_text(QUICK))
+def test_a_real_time_run_of_quick_try_plays_every_tone_count_and_cue_on_time(renderer):
+    plan = compile_plan(load_workout(resolve_script("quick-try").path))
     with Recorder() as heard:
         delivered, cache = run_spoken(plan, renderer)
-    deviations, latency = onset_deviations(heard.samples, delivered)
-    tones = sum(1 for event, _ in delivered if event.kind == "tone")
-    assert tones >= 8 and len(deviations) == tones
-    drift = np.max(np.abs(deviations))
-    jitter = np.percentile(np.abs(deviations - np.median(deviations)), 95)
-    assert drift < 0.020, deviations
-    assert jitter < 0.010, deviations
-    counts = count_deviations(heard.samples, delivered, cache, latency)
-    assert len(counts) == 5
-    assert np.max(np.abs(counts - np.median(counts))) < 0.020, counts
-
-
-def load_workout_text(text):
-    from voice_coach.loading import parse_workout
-
-    return parse_workout(text, "timing.yaml")
+    tones, latency = onset_deviations(heard.samples, delivered)
+    speech = speech_deviations(heard.samples, delivered, cache, latency)
+    counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True)
+    planned_tones = sum(1 for event, _ in delivered if event.kind == "tone")
+    assert planned_tones >= 15 and len(tones) == planned_tones
+    assert len(counts) == 8 and len(speech) >= 20
+    every = np.concatenate([tones, speech])
+    assert np.max(np.abs(every)) < 0.020, every  # drift from the plan
+    assert np.percentile(np.abs(every - np.median(every)), 95) < 0.010, every  # jitter
 
 
 def test_without_a_speaker_the_run_falls_back_to_text_in_one_line(tmp_path):
@@ -171,10 +151,6 @@ def test_without_a_speaker_the_run_falls_back_to_text_in_one_line(tmp_path):
     notes = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(notes) == 1 and "no sound output" in notes[0] and "text mode" in notes[0]
     assert "Welcome to Quick try." in result.stdout
-
-
-def test_quick_try_script_resolves_for_voice():
-    assert resolve_script("quick-try").path.exists()
 
 
 DEVICE_LOSS = """\

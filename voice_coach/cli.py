@@ -81,6 +81,7 @@ def _options(args: argparse.Namespace) -> SessionOptions:
         voice=args.voice,
         rate=args.rate,
         output_device=args.output_device,
+        volume=args.volume,
     )
 
 
@@ -201,11 +202,23 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _volume(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.1 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("give a volume from 0.1 to 1")
+    return value
+
+
 def _voice_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--voice", metavar="ID", help="speech voice (see `voice-coach voices`)")
     parser.add_argument("--rate", type=int, default=DEFAULT_RATE, metavar="WPM",
                         help=f"speaking rate in words per minute (default {DEFAULT_RATE})")
     parser.add_argument("--output-device", metavar="NAME", help="output device by a piece of its name, or number")
+    parser.add_argument("--volume", type=_volume, default=0.8, metavar="0-1",
+                        help="output volume from 0.1 to 1 (default 0.8; louder/quieter change it by 0.1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
