@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import traceback
+import wave
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -169,6 +170,51 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_listen(args: argparse.Namespace) -> int:
+    from .grammar import build_grammar
+    from .listener import Recognizer, listen_to_samples, load_model, read_wav_16k
+    from .models import ModelMissing, find_model
+
+    try:
+        model = find_model(args.lang, args.model)
+    except ModelMissing as err:
+        raise UsageProblem(str(err)) from err
+    recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(args.lang)))
+    if args.file is None:
+        raise UsageProblem("listening to the microphone comes with the voice session; give --file WAV")
+    try:
+        samples = read_wav_16k(args.file)
+    except (OSError, EOFError, ValueError, wave.Error) as err:
+        raise UsageProblem(f"{args.file}: cannot read this WAV file ({err})") from err
+    for heard in listen_to_samples(recognizer, samples):
+        if args.json:
+            print(json.dumps(heard.to_json(), ensure_ascii=False), flush=True)
+        else:
+            latency = "" if heard.latency is None else f"  ({heard.latency * 1000:.0f} ms after the words)"
+            print(f"{heard.t:8.3f}  {heard.command:10} {heard.phrase}{latency}", flush=True)
+    return EXIT_OK
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from . import models
+
+    if args.action == "status":
+        for language in available_languages():
+            try:
+                found = models.find_model(language, args.model)
+                print(f"{language}: {found.path} (from {found.source})")
+            except models.ModelMissing as err:
+                print(f"{language}: none: {err}")
+        return EXIT_OK
+    try:
+        path = models.download(args.lang, progress=models.progress_bar)
+    except models.DownloadFailed as err:
+        print(f"\nvoice-coach: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\n{args.lang}: model ready in {path}")
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     schema = Workout.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -279,6 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--json", action="store_true", help="one JSON object per row")
     past.add_argument("--db", type=Path, metavar="PATH", help="training log database")
     past.set_defaults(handler=cmd_history)
+
+    listen = commands.add_parser("listen", help="print the commands recognized in a WAV file (--file)")
+    listen.add_argument("--file", type=Path, metavar="WAV", help="a WAV file at any sample rate")
+    listen.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
+    listen.add_argument("--model", metavar="PATH", help="a Vosk model folder")
+    listen.add_argument("--json", action="store_true", help="one JSON object per command")
+    listen.set_defaults(handler=cmd_listen)
+
+    model = commands.add_parser("model", help="speech models: status, or download the official small one")
+    model.add_argument("action", choices=["status", "download"])
+    model.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
+    model.add_argument("--model", metavar="PATH", help="check this model folder first")
+    model.set_defaults(handler=cmd_model)
 
     schema = commands.add_parser("schema", help="JSON Schema of the workout script format")
     schema.set_defaults(handler=cmd_schema)

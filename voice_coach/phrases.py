@@ -41,6 +41,8 @@ class Phrases:
     templates: dict[str, str]
     numbers: tuple[str, ...] = ()
     """Number words for counting (index 0 is one); digits are spoken when absent."""
+    fillers: tuple[str, ...] = ()
+    """Ordinary words offered to the recognizer so that talk is not forced onto a command."""
 
     def say(self, key: str, **fields: object) -> str:
         return self.templates[key].format(**fields)
@@ -77,4 +79,5 @@ def load_phrases(language: str = DEFAULT_LANGUAGE) -> Phrases:
         commands=commands,
         templates={key: str(value) for key, value in data["phrases"].items()},
         numbers=tuple(str(n) for n in data.get("numbers", ())),
+        fillers=tuple(str(word) for word in data.get("fillers", ())),
     )

@@ -1,0 +1,126 @@
+"""Speech in: Vosk, restricted to the command grammar, turns 16 kHz audio into commands.
+
+The Recognizer is fed audio (from a file or a microphone) and answers with commands and the
+audio time at which each was decided. How long after the end of the spoken words that was is
+measured with a small energy detector on the same audio.
+"""
+
+from __future__ import annotations
+
+import json
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .grammar import Decider, Grammar
+
+SAMPLE_RATE = 16000
+"""What the recognizer listens at (hertz); other rates are resampled."""
+CHUNK_SECONDS = 0.05
+"""Audio handed to the decoder at a time (seconds): small, so decisions are not held back."""
+VOICE_LEVEL = 0.02
+"""RMS above which a 10 ms frame counts as voice, for measuring latency (full scale 1)."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    t: float
+    """Audio time at which the command was decided (seconds)."""
+    command: str
+    phrase: str
+    latency: float | None
+    """Seconds from the end of the spoken words to the decision, when voice was seen."""
+
+    def to_json(self) -> dict:
+        latency = None if self.latency is None else round(self.latency * 1000)
+        return {"t": round(self.t, 3), "command": self.command, "phrase": self.phrase, "latency_ms": latency}
+
+
+class Recognizer:
+    def __init__(self, model, grammar: Grammar, settle_seconds: float = 0.12):
+        """`model`: a loaded vosk.Model (loading takes a second; share it)."""
+        import vosk
+
+        self.grammar = grammar
+        self._recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE,
+                                                json.dumps(grammar.vosk_grammar, ensure_ascii=False))
+        self.decider = Decider(grammar, settle_seconds)
+        self.samples = 0
+        self.last_voice_at: float | None = None
+        self._last_phrase = ""
+
+    @property
+    def t(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    def feed(self, pcm: np.ndarray) -> list[Heard]:
+        """Mono int16 samples at 16 kHz."""
+        self._track_voice(pcm)
+        self.samples += len(pcm)
+        if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
+            text = json.loads(self._recognizer.Result()).get("text", "")
+            return self._heard(self.decider.final(text), text)
+        text = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        return self._heard(self.decider.partial(text, self.t), text)
+
+    def flush(self) -> list[Heard]:
+        """The audio has ended: whatever the last utterance meant."""
+        text = json.loads(self._recognizer.FinalResult()).get("text", "")
+        return self._heard(self.decider.final(text), text)
+
+    def _heard(self, command: str | None, text: str) -> list[Heard]:
+        if command is None:
+            return []
+        latency = None if self.last_voice_at is None else max(0.0, self.t - self.last_voice_at)
+        return [Heard(self.t, command, text, latency)]
+
+    def _track_voice(self, pcm: np.ndarray) -> None:
+        frame = SAMPLE_RATE // 100
+        usable = len(pcm) // frame * frame
+        if not usable:
+            return
+        levels = np.sqrt(np.mean((pcm[:usable].astype(np.float32) / 32768.0).reshape(-1, frame) ** 2, axis=1))
+        loud = np.nonzero(levels > VOICE_LEVEL)[0]
+        if len(loud):
+            self.last_voice_at = (self.samples + (loud[-1] + 1) * frame) / SAMPLE_RATE
+
+
+def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Float or int mono samples at any rate -> int16 at 16 kHz."""
+    data = samples.astype(np.float32)
+    if samples.dtype.kind == "i":
+        data = data / 32768.0
+    if rate != SAMPLE_RATE and len(data):
+        count = int(round(len(data) * SAMPLE_RATE / rate))
+        data = np.interp(np.arange(count) * (rate / SAMPLE_RATE), np.arange(len(data)), data)
+    return (np.clip(data, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def read_wav_16k(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wav:
+        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+        raw = wav.readframes(wav.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: expected 16-bit PCM WAV, got {8 * width}-bit")
+    samples = np.frombuffer(raw, dtype="<i2")
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return to_16k(samples, rate)
+
+
+def listen_to_samples(recognizer: Recognizer, samples: np.ndarray) -> Iterator[Heard]:
+    """Feed audio chunk by chunk as if it were arriving live, then flush."""
+    chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
+    for start in range(0, len(samples), chunk):
+        yield from recognizer.feed(samples[start:start + chunk])
+    yield from recognizer.flush()
+
+
+def load_model(path: Path):
+    import vosk
+
+    vosk.SetLogLevel(-1)
+    return vosk.Model(str(path))
