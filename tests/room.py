@@ -235,3 +235,20 @@ def speech_deviations(samples, delivered, cache, latency_frames: int, counts_onl
         loud = np.nonzero(fine[window_start: expected + int(0.2 * RATE)] > heard_threshold)[0]
         deviations.append((window_start + loud[0] - expected) / RATE if len(loud) else np.inf)
     return np.array(deviations)
+
+
+def unplug_room() -> bool:
+    """Take the room's sink away, as if the speaker were unplugged. PulseAudio's module-always-sink
+    would quietly put a dummy sink in its place, so it goes too; returns whether it was loaded."""
+    modules = _pactl("list", "short", "modules").stdout
+    always = "module-always-sink" in modules
+    if always:
+        _pactl("unload-module", "module-always-sink")
+    _pactl("unload-module", sink_module_id())
+    return always
+
+
+def restore_room(always_sink: bool) -> None:
+    ensure_room()
+    if always_sink:
+        _pactl("load-module", "module-always-sink")

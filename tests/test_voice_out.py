@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from room import (
     RATE,
     Recorder,
@@ -17,9 +20,11 @@ from room import (
     ensure_room,
     envelope,
     onset_deviations,
+    restore_room,
     run_spoken,
     speech_deviations,
     tone_onsets,
+    unplug_room,
 )
 
 from voice_coach.audio import Speaker, tone_samples
@@ -165,12 +170,6 @@ exercises:
 
 
 def test_pulling_the_output_away_pauses_and_bringing_it_back_resumes(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-    from room import restore_room, unplug_room
-
     script = tmp_path / "loss.yaml"
     script.write_text(DEVICE_LOSS)
     db = tmp_path / "log.db"
@@ -202,8 +201,6 @@ def test_pulling_the_output_away_pauses_and_bringing_it_back_resumes(tmp_path):
     finally:
         process.kill()
         ensure_room()
-    import sqlite3
-
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT set_number, reps_done FROM sets ORDER BY set_number").fetchall() == [
             (1, 4), (2, 4)]
