@@ -173,8 +173,8 @@ class AudioClock:
         return int(round((t - self._origin) * mixer.sample_rate))
 
 
-def find_output_device(wanted: str | int | None):
-    """An output device by index or by a piece of its name (stable across USB re-plugging)."""
+def find_device(wanted: str | int | None, kind: str = "output"):
+    """A device by index or by a piece of its name (names survive USB re-plugging; indices don't)."""
     import sounddevice as sd
 
     if wanted is None:
@@ -182,9 +182,9 @@ def find_output_device(wanted: str | int | None):
     if isinstance(wanted, int) or str(wanted).isdigit():
         return int(wanted)
     for index, device in enumerate(sd.query_devices()):
-        if device["max_output_channels"] > 0 and str(wanted).lower() in device["name"].lower():
+        if device[f"max_{kind}_channels"] > 0 and str(wanted).lower() in device["name"].lower():
             return index
-    raise AudioDeviceError(f"no output device matching {wanted!r} (see `voice-coach devices`)")
+    raise AudioDeviceError(f"no {kind} device matching {wanted!r} (see `voice-coach devices`)")
 
 
 class Speaker:
@@ -203,7 +203,7 @@ class Speaker:
         except OSError as err:  # PortAudio itself missing
             raise AudioDeviceError(f"PortAudio is not available ({err}); install libportaudio2") from err
         try:
-            device = find_output_device(self.wanted)
+            device = find_device(self.wanted, "output")
             info = sd.query_devices(device, "output")
             rate = int(info["default_samplerate"])
             mixer = Mixer(rate, self.volume)

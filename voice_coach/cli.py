@@ -89,7 +89,8 @@ def _options(args: argparse.Namespace) -> SessionOptions:
 def cmd_run(args: argparse.Namespace) -> int:
     ref, plan = load_script(args.script, args.variation)
     phrases = load_phrases(args.lang)
-    options = replace(_options(args), db=args.db, resume=args.resume)
+    options = replace(_options(args), db=args.db, resume=args.resume, listen=not args.no_listen,
+                      model=args.model, input_device=args.input_device)
     if args.simulate:
         try:
             schedule = parse_schedule(args.commands or "")
@@ -299,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages(),
                      help="language of the coach and of the commands")
     run.add_argument("--resume", action="store_true", help="continue the last unfinished session of this script")
+    run.add_argument("--model", metavar="PATH", help="Vosk model folder for spoken commands (see `model status`)")
+    run.add_argument("--input-device", metavar="NAME", help="microphone by a piece of its name, or number")
+    run.add_argument("--no-listen", action="store_true", help="speak, but take commands from the keyboard only")
     run.add_argument("--db", type=Path, metavar="PATH", help="training log database (default: $VOICE_COACH_DB or "
                      "~/.local/share/voice-coach/voice-coach.db; simulations log only when given)")
     _voice_arguments(run)

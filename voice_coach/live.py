@@ -32,6 +32,8 @@ def format_event(event: Event) -> str | None:
         return f"{stamp} {event.text}"
     if event.kind == "tone":
         return f"{stamp}   ({event.data.get('tone')})"
+    if event.kind == "command":
+        return f"{stamp}   heard {event.text}"
     if event.kind == "state" and event.data.get("state") == "waiting":
         return f"{stamp}   … waiting for ready (Enter)"
     if event.kind == "state" and event.data.get("state") == "paused":
@@ -153,9 +155,12 @@ POLL_SECONDS = 0.05
 
 
 def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO = sys.stdin,
-                     stdout: TextIO = sys.stdout) -> int:
-    """Run until the workout ends, the person stops it, or input ends while the coach waits."""
-    commands: queue.Queue[object] = queue.Queue()
+                     stdout: TextIO = sys.stdout, commands: queue.Queue[object] | None = None,
+                     listening: bool = False) -> int:
+    """Run until the workout ends, the person stops it, or input ends while the coach waits.
+    `commands`: a queue other sources (the microphone) put heard phrases into, beside the keyboard;
+    `listening`: such a source is running, so the end of keyboard input is not the end of commands."""
+    commands = commands if commands is not None else queue.Queue()
     input_done = False
 
     def toggle() -> str:
@@ -178,7 +183,7 @@ def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO
                 if due is not None and due <= now + output.lookahead:
                     output.deliver(engine.advance(until=now + output.lookahead))
                     continue
-                if due is None and input_done and not getattr(output, "recovering", False):
+                if due is None and input_done and not listening and not getattr(output, "recovering", False):
                     print("Input ended while the coach waits; stopping here.", file=stdout, flush=True)
                     return 0
                 timeout = POLL_SECONDS if due is None else min(POLL_SECONDS, due - output.lookahead - now)

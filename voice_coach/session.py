@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,14 +17,18 @@ from typing import TextIO
 from .audio import AudioClock, AudioDeviceError, Speaker
 from .clock import FakeClock, MonotonicClock
 from .engine import Engine, SetRecord, Settings
+from .grammar import build_grammar
 from .library import ScriptRef
+from .listener import Recognizer, load_model
 from .live import ScreenOutput, Tee, run_live_session
 from .log import RESUME_WINDOW, LogError, SessionRecorder, TrainingLog, default_db_path
+from .models import ModelMissing, find_model
 from .phrases import Phrases, load_phrases
 from .plan import Plan
 from .simulate import ScheduledCommand, simulate
 from .speech import DEFAULT_RATE, Pyttsx3Renderer, Renderer, SpeechCache, SpeechError, default_cache_dir
 from .timeline import words_per_minute_estimator
+from .voice_in import EchoGuard, VoiceInput
 from .voice_out import VoiceOutput
 
 PRELOAD_BEFORE_START = 12
@@ -46,6 +51,11 @@ class SessionOptions:
     """Training log; None means the default place (simulations log only when it is given)."""
     resume: bool = False
     """Continue the latest unfinished session of this script without asking."""
+    listen: bool = True
+    """Listen for spoken commands (voice sessions)."""
+    model: str | None = None
+    """Vosk model folder; found by language when None."""
+    input_device: str | None = None
 
 
 @dataclass
@@ -194,11 +204,34 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
                         estimate_speech=lambda text: cache.duration(text) or fallback(text))
     engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
+    commands: queue.Queue[object] = queue.Queue()
+    listener = start_listening(options, phrases, clock, output.guard, commands.put, note) if options.listen else None
     try:
-        return run_live_session(engine, clock, Tee(output, logging.recorder))
+        return run_live_session(engine, clock, Tee(output, logging.recorder), commands=commands,
+                                listening=listener is not None)
     finally:
+        if listener is not None:
+            listener.stop()
         output.close()
         renderer.close()
+
+
+def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: EchoGuard,
+                    on_command: Callable[[str], None], note: Callable[[str], None]) -> VoiceInput | None:
+    """Microphone and recognizer for spoken commands; None (and one line why) when they can't be had."""
+    try:
+        model = find_model(phrases.language, options.model)
+    except ModelMissing as err:
+        note(f"voice-coach: {err}")
+        return None
+    try:
+        recognizer = Recognizer(load_model(model.path), build_grammar(phrases))
+        listener = VoiceInput(recognizer, guard, clock.now, on_command, note, options.input_device)
+        listener.start()
+    except Exception as err:  # no microphone, PortAudio failing, a model that won't load
+        note(f"voice-coach: not listening ({err}); type commands instead")
+        return None
+    return listener
 
 
 def say_once(text: str, options: SessionOptions) -> float:

@@ -15,6 +15,7 @@ from .events import Event, Tone
 from .live import ScreenOutput
 from .phrases import Phrases
 from .speech import SpeechCache, SpeechError
+from .voice_in import EchoGuard
 
 LOOKAHEAD_SECONDS = 0.15
 """Events are handed to the mixer this early (seconds), longer than a block plus thread wake-up."""
@@ -24,8 +25,10 @@ RETRY_SECONDS = 3.0
 
 class VoiceOutput:
     def __init__(self, speaker: Speaker, cache: SpeechCache, clock: AudioClock, phrases: Phrases,
-                 screen: ScreenOutput):
+                 screen: ScreenOutput, guard: EchoGuard | None = None):
         self.speaker, self.cache, self.clock, self.phrases, self.screen = speaker, cache, clock, phrases, screen
+        self.guard = guard or EchoGuard()
+        """Told what is said and when, so the listener can tell the coach's voice from the person's."""
         self.lookahead = LOOKAHEAD_SECONDS
         self._retry_at: float | None = None
         self._paused_by_us = False
@@ -50,6 +53,7 @@ class VoiceOutput:
                 state = event.data.get("state")
                 if state == "paused":
                     mixer.stop()
+                    self.guard.silenced(event.t)
                 elif state == "replanned":
                     mixer.cancel_after(self.clock.frame_of(event.t))
                 elif state == "volume":
@@ -62,6 +66,7 @@ class VoiceOutput:
                     self.screen.note(f"(could not speak this: {err})")
                     continue
                 mixer.schedule(resample(clip, mixer.sample_rate), self.clock.frame_of(event.t), event.text)
+                self.guard.speaking(event.text, event.t, clip.seconds)
             elif event.kind == "tone":
                 tone = Tone(event.data["tone"], event.data["hz"], event.data["seconds"])
                 mixer.schedule(tone_samples(tone, mixer.sample_rate), self.clock.frame_of(event.t),

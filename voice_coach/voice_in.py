@@ -1,0 +1,155 @@
+"""Listening during a session: microphone -> recognizer -> the session's commands.
+
+A speaker and a microphone share one room, so every word the coach says reaches the microphone.
+The coach knows what it is saying and when (the speaker tells this module), so while it talks
+only a barge-in may get through: "pause" or "stop", and only when the coach's own sentence does
+not contain that phrase. Everything else heard over the coach's voice is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .listener import SAMPLE_RATE, Heard, Recognizer, to_16k
+from .phrases import _normalize
+
+BARGE_IN = frozenset({"pause", "stop"})
+"""Commands that may interrupt the coach mid-sentence."""
+ECHO_TAIL_SECONDS = 0.6
+"""The room keeps ringing, and the recognizer lags, this long after a sentence ends (seconds)."""
+STALL_SECONDS = 2.0
+"""No microphone audio for this long means the input died silently; reopen it (seconds)."""
+FIRST_BLOCK_SECONDS = 6.0
+"""A new input stream may take a while to deliver its first block (a sound server waking up)."""
+
+
+@dataclass(frozen=True)
+class Spoken:
+    start: float
+    end: float
+    """Session seconds."""
+    words: str
+    """The sentence, normalized."""
+
+
+class EchoGuard:
+    """What the coach says and when, so that the listener can tell the coach from the person."""
+
+    def __init__(self) -> None:
+        self._spoken: list[Spoken] = []
+        self._lock = threading.Lock()
+
+    def speaking(self, text: str, start: float, seconds: float) -> None:
+        with self._lock:
+            self._spoken.append(Spoken(start, start + seconds, _normalize(text)))
+            cutoff = start - 30
+            self._spoken = [s for s in self._spoken if s.end > cutoff]
+
+    def silenced(self, at: float) -> None:
+        """Everything stopped (pause): nothing planned after `at` will be heard."""
+        with self._lock:
+            self._spoken = [Spoken(s.start, min(s.end, at), s.words) for s in self._spoken if s.start <= at]
+
+    def accept(self, command: str, phrase: str, at: float, heard_seconds: float = 1.5) -> bool:
+        """Whether a command decided at session time `at` came from the person."""
+        words = _normalize(phrase)
+        with self._lock:
+            overlapping = [s for s in self._spoken
+                           if s.start < at and s.end + ECHO_TAIL_SECONDS > at - heard_seconds]
+        if not overlapping:
+            return True
+        if command not in BARGE_IN:
+            return False
+        return not any(f" {words} " in f" {s.words} " for s in overlapping)
+
+
+class VoiceInput:
+    """Microphone blocks go to a worker thread that decodes them and passes commands on."""
+
+    def __init__(self, recognizer: Recognizer, guard: EchoGuard, now: Callable[[], float],
+                 on_command: Callable[[str], None], note: Callable[[str], None], device: str | int | None = None):
+        self.recognizer, self.guard, self.now = recognizer, guard, now
+        self.on_command, self.note, self.device = on_command, note, device
+        self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=400)
+        self._stream = None
+        self._last_block = time.monotonic()
+        self._running = False
+        self.debug = bool(os.environ.get("VOICE_COACH_DEBUG"))
+        self.heard: list[tuple[Heard, bool]] = []
+        """Every decision, and whether it was passed on (for tests and the benchmark)."""
+
+    def start(self) -> None:
+        self._open()
+        self._running = True
+        threading.Thread(target=self._work, daemon=True, name="voice-in").start()
+
+    def _open(self) -> None:
+        import sounddevice as sd
+
+        from .audio import find_device
+
+        device = find_device(self.device, "input")
+        rate = SAMPLE_RATE
+        try:
+            sd.check_input_settings(device=device, samplerate=rate, channels=1, dtype="int16")
+        except Exception:  # the device cannot do 16 kHz itself: take its rate and resample
+            rate = int(sd.query_devices(device, "input")["default_samplerate"])
+
+        def callback(indata, frames, time_info, status):
+            self._last_block = time.monotonic()
+            try:
+                self._blocks.put_nowait(to_16k(indata[:, 0].copy(), rate))
+            except queue.Full:
+                pass  # the decoder fell far behind: dropping is better than growing without end
+
+        self._stream = sd.InputStream(device=device, samplerate=rate, channels=1, dtype="int16",
+                                      blocksize=int(rate * 0.05), callback=callback)
+        self._stream.start()
+        # Until the first block arrives, allow the longer start-up wait before calling it a stall.
+        self._last_block = time.monotonic() + FIRST_BLOCK_SECONDS - STALL_SECONDS
+
+    def _work(self) -> None:
+        while self._running:
+            try:
+                block = self._blocks.get(timeout=0.2)
+            except queue.Empty:
+                self._check_stall()
+                continue
+            for heard in self.recognizer.feed(block):
+                at = self.now()
+                passed = self.guard.accept(heard.command, heard.phrase, at)
+                self.heard.append((heard, passed))
+                if passed:
+                    self.on_command(heard.phrase)
+                elif self.debug:
+                    self.note(f"(heard {heard.phrase!r} over the coach's voice: taken for the coach's own)")
+
+    def _check_stall(self) -> None:
+        if time.monotonic() - self._last_block < STALL_SECONDS:
+            return
+        self.note("(the microphone went quiet; opening it again — type commands meanwhile)")
+        self._close_stream()
+        try:
+            self._open()
+        except Exception:
+            self._last_block = time.monotonic()  # try again after another stall period
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.abort()
+                stream.close()
+            except Exception:
+                pass
+
+    def stop(self) -> None:
+        self._running = False
+        self._close_stream()
