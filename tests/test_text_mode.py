@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import pytest
 from conftest import ROOT
 
 TINY = """\
@@ -67,40 +68,37 @@ class Session:
         return code
 
 
-def test_text_mode_runs_a_workout_from_typed_commands(tmp_path):
+@pytest.fixture
+def session(tmp_path):
     script = tmp_path / "tiny.yaml"
     script.write_text(TINY)
-    session = Session(str(script))
-    try:
-        session.wait_for("Type a command")
-        session.wait_for("Go easy.")
-        session.wait_for("waiting for ready")
-        session.type("")  # Enter alone means ready
-        session.wait_for("Go.")
-        session.wait_for("1.")
-        session.type("status")
-        session.wait_for("Set 1 of 1, rep")
-        session.wait_for("3. Set done.")
-        session.wait_for("waiting for ready")
-        session.type("pause")
-        session.wait_for("Paused.")
-        session.type("resume")
-        session.wait_for("Resuming.")
-        session.type("go")
-        session.wait_for("Time.")
-        session.wait_for("Workout complete: 2 sets, 3 reps")
-        assert session.finish() == 0
-    finally:
-        session.process.kill()
+    running = Session(str(script))
+    yield running
+    running.process.kill()
 
 
-def test_text_mode_stops_when_input_ends_while_waiting(tmp_path):
-    script = tmp_path / "tiny.yaml"
-    script.write_text(TINY)
-    session = Session(str(script))
-    try:
-        session.wait_for("waiting for ready")
-        assert session.finish() == 0
-        assert any("Input ended" in line for line in session.seen)
-    finally:
-        session.process.kill()
+def test_text_mode_runs_a_workout_from_typed_commands(session):
+    session.wait_for("Type a command")
+    session.wait_for("Go easy.")
+    session.wait_for("waiting for ready")
+    session.type("")  # Enter alone means ready
+    session.wait_for("Go.")
+    session.wait_for("1.")
+    session.type("status")
+    session.wait_for("Set 1 of 1, rep")
+    session.wait_for("3. Set done.")
+    session.wait_for("waiting for ready")
+    session.type("pause")
+    session.wait_for("Paused.")
+    session.type("resume")
+    session.wait_for("Resuming.")
+    session.type("go")
+    session.wait_for("Time.")
+    session.wait_for("Workout complete: 2 sets, 3 reps")
+    assert session.finish() == 0
+
+
+def test_text_mode_stops_when_input_ends_while_waiting(session):
+    session.wait_for("waiting for ready")
+    assert session.finish() == 0
+    assert any("Input ended" in line for line in session.seen)

@@ -249,9 +249,16 @@ class Speaker:
 
     def close(self) -> None:
         stream, self.stream = self.stream, None
-        if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:
-                pass  # a device that vanished may fail to close; it is gone either way
+        close_quietly(stream)
+
+
+def close_quietly(stream) -> None:
+    """Stop and close a sounddevice stream; a device that vanished may fail to close, and is gone
+    either way."""
+    if stream is None:
+        return
+    try:
+        stream.abort()
+        stream.close()
+    except Exception:
+        pass

@@ -239,24 +239,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value <= 600:
-        raise argparse.ArgumentTypeError("give 0 to 600 seconds")
-    return value
+def _number_between(low: float, high: float, what: str):
+    """An argparse type: a number from `low` to `high`, with one clear line otherwise."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"give {what} from {low:g} to {high:g}")
+        return value
+
+    return parse
 
 
-def _volume(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.1 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("give a volume from 0.1 to 1")
-    return value
+_seconds = _number_between(0, 600, "seconds")
+_volume = _number_between(0.1, 1.0, "a volume")
 
 
 def _voice_arguments(parser: argparse.ArgumentParser) -> None:

@@ -142,13 +142,10 @@ class VoiceInput:
             self._last_block = time.monotonic()  # try again after another stall period
 
     def _close_stream(self) -> None:
+        from .audio import close_quietly
+
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:
-                pass
+        close_quietly(stream)
 
     def stop(self) -> None:
         self._running = False
