@@ -145,3 +145,11 @@ def test_download_offline_is_one_clear_line(tmp_path):
     result = run_cli("model", "download", "--lang", "ko", env={"VOICE_COACH_MODEL_SITE": closed})
     assert result.returncode == 1
     assert "cannot download" in result.stderr and "offline?" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_command_word_starting_a_longer_sentence_waits_for_silence():
+    decider = Decider(KOREAN, settle_seconds=0.1)
+    # "정지" has been the partial for a while, but the person is still talking: no decision
+    assert decider.partial("정지", 1.0, silent_for=0.0) is None
+    assert decider.partial("정지", 1.3, silent_for=0.02) is None
+    assert decider.partial("정지", 1.5, silent_for=0.15) == "pause"  # now they have stopped

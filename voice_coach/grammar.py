@@ -56,15 +56,20 @@ class Decider:
     _acted: bool = False
     heard: list[str] = field(default_factory=list)
 
-    def partial(self, text: str, t: float) -> str | None:
-        """A partial result at audio time t (seconds); returns a command to act on now, if any."""
+    def partial(self, text: str, t: float, silent_for: float | None = None) -> str | None:
+        """A partial result at audio time t (seconds); returns a command to act on now, if any.
+        `silent_for`: how long the audio has been quiet (seconds), when the caller can tell; the
+        person must have stopped speaking that long, so a command word at the start of a longer
+        sentence is not taken for the command."""
         text = _normalize(text)
         if text != self._partial:
             self._partial, self._partial_since = text, t
             return None
         if self._acted or not text:
             return None
-        if t - self._partial_since >= self.settle_seconds and not self.grammar.could_grow(text):
+        settled = t - self._partial_since >= self.settle_seconds
+        quiet = silent_for is None or silent_for >= self.settle_seconds
+        if settled and quiet and not self.grammar.could_grow(text):
             command = self.grammar.command_for(text)
             if command is not None:
                 self._acted = True

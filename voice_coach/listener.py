@@ -64,7 +64,8 @@ class Recognizer:
             text = json.loads(self._recognizer.Result()).get("text", "")
             return self._heard(self.decider.final(text), text)
         text = json.loads(self._recognizer.PartialResult()).get("partial", "")
-        return self._heard(self.decider.partial(text, self.t), text)
+        silent_for = None if self.last_voice_at is None else self.t - self.last_voice_at
+        return self._heard(self.decider.partial(text, self.t, silent_for), text)
 
     def flush(self) -> list[Heard]:
         """The audio has ended: whatever the last utterance meant."""
