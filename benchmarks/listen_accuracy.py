@@ -35,11 +35,22 @@ CONDITIONS = [  # (espeak voice suffix, words per minute, pitch, noise)
     ("", 150, 50, False), ("", 190, 50, False), ("+f3", 160, 70, False), ("+m3", 160, 35, False),
     ("", 150, 50, True), ("", 190, 50, True), ("+f3", 160, 70, True), ("+m3", 160, 35, True),
 ]
-TALK = {
+TALK = {  # ordinary sentences, some with command words inside them ("다음 주에", "계속 비가")
     "ko": ["오늘 날씨가 정말 좋네요.", "우리 집에 밥 먹으러 갈래요?", "내일 아침에 다시 이야기해요.",
-           "그 사람은 생각이 깊어요.", "지금 몇 시예요?", "여기서 조금만 기다려 주세요."],
-    "en": ["The weather is lovely today.", "Shall we have dinner at my place?", "Let's talk again tomorrow."],
+           "그 사람은 생각이 깊어요.", "지금 몇 시예요?", "여기서 조금만 기다려 주세요.",
+           "다음 주에 친구를 만나기로 했어요.", "어제는 하루 종일 계속 비가 왔어요.", "커피 한 잔 마실래요?",
+           "아이들이 공원에서 놀고 있어요.", "이 책은 정말 재미있어요.", "주말에 뭐 할 거예요?",
+           "버스가 늦게 와서 지각했어요.", "저녁은 김치찌개를 먹었어요.", "고양이가 소파 위에서 자고 있어요.",
+           "창문 좀 열어 줄래요?", "회의는 세 시에 시작해요.", "시장에서 사과를 샀어요.",
+           "엄마한테 전화해야 돼요.", "텔레비전 소리가 너무 커요.", "그 영화 봤어요?", "내일은 일찍 일어나야 해요.",
+           "강아지 산책시킬 시간이에요.", "물 한 잔만 주세요.", "휴대폰 충전기 어디 있어요?",
+           "오늘 저녁에 손님이 와요.", "빨래를 널어야 해요.", "이번 여름에 바다에 가고 싶어요.",
+           "학교 끝나고 도서관에 갔어요.", "요즘 일이 너무 많아요."],
+    "en": ["The weather is lovely today.", "Shall we have dinner at my place?", "Let's talk again tomorrow.",
+           "Next week I am visiting my sister.", "It kept raining all day yesterday.",
+           "Could you pass me the remote control?", "The meeting starts at three o'clock."],
 }
+TALK_CONDITIONS = [("", 160, 50), ("+f3", 150, 70), ("+m3", 180, 35), ("", 200, 50)]
 OTHER_LANGUAGE = {"ko": ("en", TALK["en"]), "en": ("de", ["Das Wetter ist heute schön.", "Wir sehen uns morgen."])}
 
 
@@ -129,10 +140,11 @@ def main() -> None:
         false_talk, talk_seconds = 0, 0.0
         other_voice, other_talk = OTHER_LANGUAGE[args.lang]
         for voice, sentences in ((args.lang, TALK[args.lang]), (other_voice, other_talk)):
-            for text in sentences:
-                samples = synthesize(text, voice, 160, 50, folder)
-                talk_seconds += len(samples) / SAMPLE_RATE
-                false_talk += len(list(listen_to_samples(Recognizer(model, grammar), samples)))
+            for suffix, speed, pitch in TALK_CONDITIONS:
+                for text in sentences:
+                    samples = synthesize(text, voice + suffix, speed, pitch, folder)
+                    talk_seconds += (len(samples) - 1.5 * SAMPLE_RATE) / SAMPLE_RATE  # the talk, not the silence
+                    false_talk += len(list(listen_to_samples(Recognizer(model, grammar), samples)))
         print(f"ordinary talk: {false_talk} false commands in {talk_seconds / 60:.1f} min "
               f"({false_talk / (talk_seconds / 600):.1f} per 10 min)")
         coach_false, coach_heard = 0, 0
