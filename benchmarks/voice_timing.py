@@ -45,7 +45,7 @@ def main() -> None:
     renderer = Pyttsx3Renderer()
     started = time.monotonic()
     with Recorder() as heard:
-        delivered, cache = run_spoken(plan, renderer, seconds_limit=3600)
+        delivered, cache = run_spoken(plan, renderer)
     renderer.close()
     minutes = (time.monotonic() - started) / 60
     tones, latency = onset_deviations(heard.samples, delivered)

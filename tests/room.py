@@ -151,7 +151,7 @@ def tone_onsets(samples: np.ndarray, hz: float, threshold: float = 0.15, hold: f
     return onsets
 
 
-def run_spoken(plan, renderer, seconds_limit=300):
+def run_spoken(plan, renderer):
     """A real-time voice session of `plan` (auto-start, no commands); returns (events, output)."""
     phrases = load_phrases("en")
     cache = SpeechCache(renderer)

@@ -71,8 +71,6 @@ class Mixer:
         """Frames handed to the device so far (the audio clock)."""
         self.last_block_at = 0.0
         """time.monotonic() of the latest callback: lets readers interpolate between blocks."""
-        self.started_log: list[tuple[str, int]] = []
-        """(label, frame) of every clip as it started sounding: what a timing check compares."""
         self._items: list[_Scheduled] = []
         self._lock = threading.Lock()
 
@@ -112,8 +110,6 @@ class Mixer:
             offset = max(0, item.start - block_start)
             first = block_start + offset - item.start  # index into the clip
             length = min(frames - offset, len(item.samples) - first)
-            if first == 0 and length > 0:
-                self.started_log.append((item.label, item.start))
             if length > 0:
                 chunk = item.samples[first:first + length]
                 if item.fading_from is not None:

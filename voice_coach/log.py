@@ -197,8 +197,13 @@ class TrainingLog:
             return None
         return sessions[0]
 
-    def sessions(self, script: str | None = None, limit: int = 20) -> list[SessionRow]:
-        where, args = ("WHERE s.script = ?", [script]) if script else ("", [])
+    def sessions(self, script: str | None = None, limit: int = 20, session_id: int | None = None) -> list[SessionRow]:
+        """Latest first, with their set and rep totals; of one script, or the one session `session_id`."""
+        where, args = ("", [])
+        if script:
+            where, args = "WHERE s.script = ?", [script]
+        elif session_id is not None:
+            where, args = "WHERE s.id = ?", [session_id]
         rows = self._rows(
             f"""SELECT s.id, s.script, s.workout, s.script_hash, s.started_at, s.ended_at, s.ended_how,
                        COUNT(DISTINCT t.position || '/' || t.set_number), COALESCE(SUM(t.reps_done), 0)
@@ -207,7 +212,7 @@ class TrainingLog:
         return [SessionRow(*row) for row in rows]
 
     def session(self, session_id: int) -> SessionRow | None:
-        rows = [s for s in self.sessions(limit=1_000_000) if s.id == session_id]
+        rows = self.sessions(limit=1, session_id=session_id)
         return rows[0] if rows else None
 
     def exercise_history(self, exercise: str) -> list[tuple[str, int, int, int]]:

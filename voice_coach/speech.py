@@ -200,9 +200,6 @@ class SpeechCache:
         key = hashlib.sha256(f"{self.renderer.name}\n{text}".encode()).hexdigest()
         return self.folder / f"{key}.wav"
 
-    def cached(self, text: str) -> Clip | None:
-        return self._clips.get(text)
-
     def get(self, text: str) -> Clip:
         clip = self._clips.get(text)
         if clip is not None:

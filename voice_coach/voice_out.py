@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from .audio import AudioClock, AudioDeviceError, Speaker, resample, tone_samples
 from .engine import Engine
 from .events import Event, Tone
@@ -32,7 +34,8 @@ class VoiceOutput:
         self.lookahead = LOOKAHEAD_SECONDS
         self._retry_at: float | None = None
         self._paused_by_us = False
-        self._tones: dict[Tone, object] = {}
+        self._samples: dict[tuple[str, int], np.ndarray] = {}
+        """Clips and tones already at the device's rate: a count said 72 times is resampled once."""
 
     @property
     def recovering(self) -> bool:
@@ -61,16 +64,24 @@ class VoiceOutput:
                 continue
             if event.kind == "say" and event.text:
                 try:
-                    clip = self.cache.get(event.text)
+                    samples = self._at_rate(f"say:{event.text}", mixer.sample_rate,
+                                            lambda rate, text=event.text: resample(self.cache.get(text), rate))
                 except SpeechError as err:
                     self.screen.note(f"(could not speak this: {err})")
                     continue
-                mixer.schedule(resample(clip, mixer.sample_rate), self.clock.frame_of(event.t), event.text)
-                self.guard.speaking(event.text, event.t, clip.seconds)
+                mixer.schedule(samples, self.clock.frame_of(event.t), event.text)
+                self.guard.speaking(event.text, event.t, len(samples) / mixer.sample_rate)
             elif event.kind == "tone":
                 tone = Tone(event.data["tone"], event.data["hz"], event.data["seconds"])
-                mixer.schedule(tone_samples(tone, mixer.sample_rate), self.clock.frame_of(event.t),
-                               f"tone:{tone.name}")
+                samples = self._at_rate(f"tone:{tone}", mixer.sample_rate,
+                                        lambda rate, tone=tone: tone_samples(tone, rate))
+                mixer.schedule(samples, self.clock.frame_of(event.t), f"tone:{tone.name}")
+
+    def _at_rate(self, key: str, rate: int, make) -> np.ndarray:
+        samples = self._samples.get((key, rate))
+        if samples is None:
+            samples = self._samples[(key, rate)] = make(rate)
+        return samples
 
     def poll(self, engine: Engine) -> None:
         if self._retry_at is None:
