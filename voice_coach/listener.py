@@ -1,8 +1,8 @@
 """Speech in: Vosk, restricted to the command grammar, turns 16 kHz audio into commands.
 
 The Recognizer is fed audio (from a file or a microphone) and answers with commands and the
-audio time at which each was decided. How long after the end of the spoken words that was is
-measured with a small energy detector on the same audio.
+audio time at which each was decided. A voice-activity detector on the same audio tells when the
+person stopped speaking (to decide early, and to measure latency) and how long they spoke.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .grammar import Decider, Grammar
+from .grammar import Decider, Decision, Grammar
+from .voice_activity import VoiceActivity
 
 SAMPLE_RATE = 16000
 """What the recognizer listens at (hertz); other rates are resampled."""
-CHUNK_SECONDS = 0.05
+CHUNK_SECONDS = 0.02
 """Audio handed to the decoder at a time (seconds): small, so decisions are not held back."""
-VOICE_LEVEL = 0.02
-"""RMS above which a 10 ms frame counts as voice, for measuring latency (full scale 1)."""
 
 
 @dataclass(frozen=True)
@@ -40,53 +39,47 @@ class Heard:
 
 
 class Recognizer:
-    def __init__(self, model, grammar: Grammar, settle_seconds: float = 0.12):
+    def __init__(self, model, grammar: Grammar):
         """`model`: a loaded vosk.Model (loading takes a second; share it)."""
         import vosk
 
         self.grammar = grammar
         self._recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE,
                                                 json.dumps(grammar.vosk_grammar, ensure_ascii=False))
-        self.decider = Decider(grammar, settle_seconds)
-        self.samples = 0
-        self.last_voice_at: float | None = None
-        self._last_phrase = ""
+        self.decider = Decider(grammar)
+        self.voice = VoiceActivity(SAMPLE_RATE)
 
     @property
     def t(self) -> float:
-        return self.samples / SAMPLE_RATE
+        """Audio time fed so far (seconds)."""
+        return self.voice.now
 
-    def feed(self, pcm: np.ndarray) -> list[Heard]:
-        """Mono int16 samples at 16 kHz."""
-        self._track_voice(pcm)
-        self.samples += len(pcm)
+    def feed(self, pcm: np.ndarray, coach_talking: bool = False) -> list[Heard]:
+        """Mono int16 samples at 16 kHz; `coach_talking`: the coach's voice is in them."""
+        self.voice.feed(pcm)
+        spoken = self.voice.utterance()
         if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
             text = json.loads(self._recognizer.Result()).get("text", "")
-            return self._heard(self.decider.final(text), text)
-        text = json.loads(self._recognizer.PartialResult()).get("partial", "")
-        silent_for = None if self.last_voice_at is None else self.t - self.last_voice_at
-        return self._heard(self.decider.partial(text, self.t, silent_for), text)
+            return self._heard(self.decider.final(text, spoken))
+        partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        if coach_talking:
+            return self._heard(self.decider.barge_in(partial, self.t))
+        if self.decider.utterance_over(partial, self.voice.quiet_for()):
+            text = json.loads(self._recognizer.FinalResult()).get("text", "")  # ends it; the next starts afresh
+            return self._heard(self.decider.final(text, spoken))
+        return []
 
     def flush(self) -> list[Heard]:
         """The audio has ended: whatever the last utterance meant."""
         text = json.loads(self._recognizer.FinalResult()).get("text", "")
-        return self._heard(self.decider.final(text), text)
+        return self._heard(self.decider.final(text, self.voice.utterance()))
 
-    def _heard(self, command: str | None, text: str) -> list[Heard]:
-        if command is None:
+    def _heard(self, decision: Decision | None) -> list[Heard]:
+        if decision is None:
             return []
-        latency = None if self.last_voice_at is None else max(0.0, self.t - self.last_voice_at)
-        return [Heard(self.t, command, text, latency)]
-
-    def _track_voice(self, pcm: np.ndarray) -> None:
-        frame = SAMPLE_RATE // 100
-        usable = len(pcm) // frame * frame
-        if not usable:
-            return
-        levels = np.sqrt(np.mean((pcm[:usable].astype(np.float32) / 32768.0).reshape(-1, frame) ** 2, axis=1))
-        loud = np.nonzero(levels > VOICE_LEVEL)[0]
-        if len(loud):
-            self.last_voice_at = (self.samples + (loud[-1] + 1) * frame) / SAMPLE_RATE
+        end = self.voice.last_voice_at
+        latency = None if end is None else max(0.0, self.t - end)
+        return [Heard(self.t, decision.command, decision.phrase, latency)]
 
 
 def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -121,7 +114,10 @@ def listen_to_samples(recognizer: Recognizer, samples: np.ndarray) -> Iterator[H
 
 
 def load_model(path: Path):
+    """The Vosk model in `path`, with the decoding options listening needs (see models.py)."""
     import vosk
 
+    from .models import tuned_for_listening
+
     vosk.SetLogLevel(-1)
-    return vosk.Model(str(path))
+    return vosk.Model(str(tuned_for_listening(path)))

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .listener import SAMPLE_RATE, Heard, Recognizer, to_16k
+from .grammar import BARGE_IN
+from .listener import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, to_16k
 from .phrases import _normalize
 
-BARGE_IN = frozenset({"pause", "stop"})
-"""Commands that may interrupt the coach mid-sentence."""
 ECHO_TAIL_SECONDS = 0.6
 """The room keeps ringing, and the recognizer lags, this long after a sentence ends (seconds)."""
 STALL_SECONDS = 2.0
@@ -56,6 +55,11 @@ class EchoGuard:
         """Everything stopped (pause): nothing planned after `at` will be heard."""
         with self._lock:
             self._spoken = [Spoken(s.start, min(s.end, at), s.words) for s in self._spoken if s.start <= at]
+
+    def talking(self, at: float) -> bool:
+        """Whether the coach's voice (or its echo) is in what the microphone hears at `at`."""
+        with self._lock:
+            return any(s.start <= at < s.end + ECHO_TAIL_SECONDS for s in self._spoken)
 
     def accept(self, command: str, phrase: str, at: float, heard_seconds: float = 1.5) -> bool:
         """Whether a command decided at session time `at` came from the person."""
@@ -110,7 +114,7 @@ class VoiceInput:
                 pass  # the decoder fell far behind: dropping is better than growing without end
 
         self._stream = sd.InputStream(device=device, samplerate=rate, channels=1, dtype="int16",
-                                      blocksize=int(rate * 0.05), callback=callback)
+                                      blocksize=int(rate * CHUNK_SECONDS), callback=callback)
         self._stream.start()
         # Until the first block arrives, allow the longer start-up wait before calling it a stall.
         self._last_block = time.monotonic() + FIRST_BLOCK_SECONDS - STALL_SECONDS
@@ -122,7 +126,7 @@ class VoiceInput:
             except queue.Empty:
                 self._check_stall()
                 continue
-            for heard in self.recognizer.feed(block):
+            for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(self.now())):
                 at = self.now()
                 passed = self.guard.accept(heard.command, heard.phrase, at)
                 self.heard.append((heard, passed))
