@@ -1,18 +1,75 @@
-"""Listening during a session: the echo guard that tells the coach's voice from the person's."""
+"""Listening during a session: the echo guard that tells the coach's voice from the person's, and
+the echo model under it that tells when someone talks over the coach."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from voice_coach.echo import EchoModel
 from voice_coach.voice_in import EchoGuard
 
+RATE = 16000
 
-def test_words_heard_while_the_coach_talks_are_the_coachs_unless_they_barge_in():
+
+def voice_like(seconds: float, level: float, seed: int = 0) -> np.ndarray:
+    """Noise shaped like speech: its loudness rises and falls four times a second."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)
+    return level * envelope * np.random.default_rng(seed).normal(0, 1, len(t))
+
+
+def window_energy(samples: np.ndarray, end: float, seconds: float = 0.3) -> float:
+    part = samples[max(0, int((end - seconds) * RATE)): int(end * RATE)]
+    return float(np.mean(part ** 2))
+
+
+def test_the_echo_model_learns_the_room_and_hears_someone_talk_over_the_coach():
+    model = EchoModel()
+    coach = voice_like(6.0, 0.2)
+    model.playing(10.0, coach, RATE, volume=0.5)
+    room_gain = 0.3  # the microphone gets 30 % of the coach's amplitude
+    heard = coach * 0.5 * room_gain
+    person = np.zeros_like(heard)
+    person[int(4.0 * RATE):int(4.6 * RATE)] = voice_like(0.6, 0.08, seed=1)  # about 2x the echo
+    for step in np.arange(0.3, 6.0, 0.02):
+        double = model.double_talk(window_energy(heard + person, step), 10.0 + step)
+        if step < 3.9:
+            assert not double, step  # the coach alone, at whatever loudness the room gives it
+        if 4.3 <= step <= 4.6:
+            assert double, step
+    assert model.gain is not None and 0.5 * room_gain ** 2 < model.gain < 2 * room_gain ** 2
+
+
+def test_once_silenced_the_coach_explains_nothing():
+    model = EchoModel()
+    model.playing(0.0, voice_like(3.0, 0.2), RATE)
+    assert model.coach_energy(1.0, 1.3) > 0.001
+    model.silenced(1.0)
+    assert model.coach_energy(1.1, 1.4) == 0.0 and not model.double_talk(0.01, 1.4)
+
+
+def test_words_heard_while_the_coach_talks_are_the_coachs_unless_someone_barges_in():
     guard = EchoGuard()
     guard.speaking("Set 2 of 3, 12 reps. Say ready when you are.", start=10.0, seconds=3.0)
-    assert not guard.accept("ready", "ready", at=12.5)  # the coach said it
+    coach = voice_like(3.0, 0.2)
+    guard.playing(10.0, coach, RATE, volume=1.0)
+    for step in np.arange(0.3, 2.0, 0.02):  # the coach alone: the guard learns its echo
+        guard.heard(window_energy(coach, step), 10.0 + step)
+    assert not guard.accept("ready", "ready", at=12.0)  # the coach said it
+    assert not guard.accept("pause", "pause", at=12.0)  # nobody else spoke: the decoder misheard the coach
+    for step in np.arange(2.0, 2.5, 0.02):  # now someone talks over it, louder than the echo
+        guard.heard(window_energy(coach, step) * 5, 10.0 + step)
     assert not guard.accept("next", "next", at=12.5)  # not a barge-in: dropped while the coach talks
     assert guard.accept("pause", "pause", at=12.5)  # a barge-in the coach did not say
     assert guard.accept("ready", "ready", at=16.0)  # the coach has been quiet for a while
     guard.speaking("일시 정지. 계속하려면 계속이라고 말하세요.", start=20.0, seconds=3.0)
-    assert not guard.accept("pause", "정지", at=21.0)  # the coach's own "정지"
+    guard.playing(20.0, coach, RATE, volume=1.0)
+    guard.heard(window_energy(coach, 1.0) * 5, 21.0)  # someone spoke, but...
+    assert not guard.accept("pause", "정지", at=21.0)  # ... "정지" is in the coach's own sentence
+    assert guard.accept("stop", "그만", at=21.0)  # "그만" is not
+    guard.speaking("운동을 끝내려면 그만이라고 한 번 더 말하세요.", start=30.0, seconds=3.0)
+    guard.playing(30.0, coach, RATE, volume=1.0)
+    guard.heard(window_energy(coach, 1.0) * 5, 31.0)
+    assert not guard.accept("stop", "그만", at=31.0)  # inside "그만이라고": the coach's own
     guard.silenced(20.5)  # a pause cut the sentence short
     assert guard.accept("resume", "계속", at=23.0)

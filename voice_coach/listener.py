@@ -22,6 +22,8 @@ SAMPLE_RATE = 16000
 """What the recognizer listens at (hertz); other rates are resampled."""
 CHUNK_SECONDS = 0.02
 """Audio handed to the decoder at a time (seconds): small, so decisions are not held back."""
+PAD_SECONDS = 0.3
+"""Quiet given to the decoder when an utterance is ended early (see Recognizer._end_utterance)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Heard:
     phrase: str
     latency: float | None
     """Seconds from the end of the spoken words to the decision, when voice was seen."""
+    spoken_for: float = 0.0
+    """Seconds from the start of the utterance's voice to the decision."""
 
     def to_json(self) -> dict:
         latency = None if self.latency is None else round(self.latency * 1000)
@@ -48,6 +52,8 @@ class Recognizer:
                                                 json.dumps(grammar.vosk_grammar, ensure_ascii=False))
         self.decider = Decider(grammar)
         self.voice = VoiceActivity(SAMPLE_RATE)
+        self._recent = np.zeros(0, np.int16)
+        """The latest audio, to pad an utterance that ends early with the room's own quiet."""
 
     @property
     def t(self) -> float:
@@ -57,17 +63,32 @@ class Recognizer:
     def feed(self, pcm: np.ndarray, coach_talking: bool = False) -> list[Heard]:
         """Mono int16 samples at 16 kHz; `coach_talking`: the coach's voice is in them."""
         self.voice.feed(pcm)
+        self._recent = np.concatenate([self._recent, pcm])[-int(SAMPLE_RATE * 0.5):]
         spoken = self.voice.utterance()
         if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
             text = json.loads(self._recognizer.Result()).get("text", "")
             return self._heard(self.decider.final(text, spoken))
         partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
-        if coach_talking:
-            return self._heard(self.decider.barge_in(partial, self.t))
-        if self.decider.utterance_over(partial, self.voice.quiet_for()):
-            text = json.loads(self._recognizer.FinalResult()).get("text", "")  # ends it; the next starts afresh
-            return self._heard(self.decider.final(text, spoken))
+        if coach_talking and (barge_in := self.decider.barge_in(partial, self.t)):
+            return self._heard(barge_in)
+        # Between the coach's sentences too: a word said in a gap is decoded on its own, not as
+        # the end of the coach's sentence (the echo guard decides what may pass then).
+        quiet_for = self.voice.quiet_for()
+        if self.decider.utterance_over(partial, quiet_for):
+            return self._heard(self.decider.final(self._end_utterance(quiet_for), spoken))
         return []
+
+    def _end_utterance(self, quiet_for: float) -> str:
+        """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
+        little ahead of each frame, so it is first given PAD_SECONDS more of the quiet just heard
+        (the room's own background, so its features stay those of this room)."""
+        quiet = self._recent[-max(1, int(SAMPLE_RATE * min(quiet_for, 0.1))):]
+        padding = np.resize(quiet, int(SAMPLE_RATE * PAD_SECONDS))
+        if self._recognizer.AcceptWaveform(padding.astype("<i2").tobytes()):
+            text = json.loads(self._recognizer.Result()).get("text", "")
+            self._recognizer.FinalResult()  # nothing more: just reset for the next utterance
+            return text
+        return json.loads(self._recognizer.FinalResult()).get("text", "")
 
     def flush(self) -> list[Heard]:
         """The audio has ended: whatever the last utterance meant."""
@@ -79,7 +100,9 @@ class Recognizer:
             return []
         end = self.voice.last_voice_at
         latency = None if end is None else max(0.0, self.t - end)
-        return [Heard(self.t, decision.command, decision.phrase, latency)]
+        began = self.voice.utterance_started_at
+        spoken_for = 0.0 if began is None else self.t - began
+        return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for)]
 
 
 def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:

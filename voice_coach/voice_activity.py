@@ -93,6 +93,11 @@ class VoiceActivity:
         """Audio time at which the latest voice ended (seconds), if any was heard."""
         return None if self.last_voice_frame is None else self.seconds(self.last_voice_frame)
 
+    @property
+    def utterance_started_at(self) -> float | None:
+        """Audio time at which the latest utterance's voice began (seconds), if any."""
+        return None if self.utterance_start_frame is None else self.seconds(self.utterance_start_frame)
+
     def quiet_for(self) -> float | None:
         """How long it has been quiet since the latest voice (seconds); None before any voice."""
         return None if self.last_voice_frame is None else self.seconds(self.frames - self.last_voice_frame)

@@ -1,9 +1,10 @@
 """Listening during a session: microphone -> recognizer -> the session's commands.
 
 A speaker and a microphone share one room, so every word the coach says reaches the microphone.
-The coach knows what it is saying and when (the speaker tells this module), so while it talks
-only a barge-in may get through: "pause" or "stop", and only when the coach's own sentence does
-not contain that phrase. Everything else heard over the coach's voice is dropped.
+The coach knows what it is saying, when and how loud (the speaker tells this module), so while it
+talks only a barge-in may get through: "pause" or "stop", only when the coach's own sentence does
+not contain that phrase, and only when the microphone heard more than the coach's echo just
+before (someone else spoke). Everything else heard over the coach's voice is dropped.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .echo import WINDOW_SECONDS, EchoModel
 from .grammar import BARGE_IN
 from .listener import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, to_16k
 from .phrases import _normalize
@@ -44,6 +47,19 @@ class EchoGuard:
     def __init__(self) -> None:
         self._spoken: list[Spoken] = []
         self._lock = threading.Lock()
+        self.echo = EchoModel()
+        self._double_talk_at: float | None = None
+
+    def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
+        """Every sound the coach plays (speech and tones), for the echo's loudness."""
+        with self._lock:
+            self.echo.playing(start, samples, sample_rate, volume)
+
+    def heard(self, microphone_energy: float, at: float) -> None:
+        """The microphone's mean energy over the last echo window, at session time `at`."""
+        with self._lock:
+            if self.echo.double_talk(microphone_energy, at):
+                self._double_talk_at = at
 
     def speaking(self, text: str, start: float, seconds: float) -> None:
         with self._lock:
@@ -55,6 +71,7 @@ class EchoGuard:
         """Everything stopped (pause): nothing planned after `at` will be heard."""
         with self._lock:
             self._spoken = [Spoken(s.start, min(s.end, at), s.words) for s in self._spoken if s.start <= at]
+            self.echo.silenced(at)
 
     def talking(self, at: float) -> bool:
         """Whether the coach's voice (or its echo) is in what the microphone hears at `at`."""
@@ -62,16 +79,19 @@ class EchoGuard:
             return any(s.start <= at < s.end + ECHO_TAIL_SECONDS for s in self._spoken)
 
     def accept(self, command: str, phrase: str, at: float, heard_seconds: float = 1.5) -> bool:
-        """Whether a command decided at session time `at` came from the person."""
+        """Whether a command decided at session time `at`, from words spoken over the
+        `heard_seconds` before it, came from the person."""
         words = _normalize(phrase)
         with self._lock:
             overlapping = [s for s in self._spoken
                            if s.start < at and s.end + ECHO_TAIL_SECONDS > at - heard_seconds]
+            someone_else = self._double_talk_at is not None and at - self._double_talk_at <= heard_seconds
         if not overlapping:
             return True
-        if command not in BARGE_IN:
+        if command not in BARGE_IN or not someone_else:
             return False
-        return not any(f" {words} " in f" {s.words} " for s in overlapping)
+        # Containment, not whole words: Korean fixes particles to words ("그만이라고" holds "그만").
+        return not any(words in s.words for s in overlapping)
 
 
 class VoiceInput:
@@ -82,6 +102,7 @@ class VoiceInput:
         self.recognizer, self.guard, self.now = recognizer, guard, now
         self.on_command, self.note, self.device = on_command, note, device
         self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=400)
+        self._energies: deque[float] = deque(maxlen=max(1, round(WINDOW_SECONDS / CHUNK_SECONDS)))
         self._stream = None
         self._last_block = time.monotonic()
         self._running = False
@@ -126,9 +147,11 @@ class VoiceInput:
             except queue.Empty:
                 self._check_stall()
                 continue
+            self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
+            self.guard.heard(sum(self._energies) / len(self._energies), self.now())
             for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(self.now())):
                 at = self.now()
-                passed = self.guard.accept(heard.command, heard.phrase, at)
+                passed = self.guard.accept(heard.command, heard.phrase, at, heard.spoken_for)
                 self.heard.append((heard, passed))
                 if passed:
                     self.on_command(heard.phrase)

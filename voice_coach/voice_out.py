@@ -71,11 +71,13 @@ class VoiceOutput:
                     continue
                 mixer.schedule(samples, self.clock.frame_of(event.t), event.text)
                 self.guard.speaking(event.text, event.t, len(samples) / mixer.sample_rate)
+                self.guard.playing(event.t, samples, mixer.sample_rate, mixer.volume)
             elif event.kind == "tone":
                 tone = Tone(event.data["tone"], event.data["hz"], event.data["seconds"])
                 samples = self._at_rate(f"tone:{tone}", mixer.sample_rate,
                                         lambda rate, tone=tone: tone_samples(tone, rate))
                 mixer.schedule(samples, self.clock.frame_of(event.t), f"tone:{tone.name}")
+                self.guard.playing(event.t, samples, mixer.sample_rate, mixer.volume)
 
     def _at_rate(self, key: str, rate: int, make) -> np.ndarray:
         samples = self._samples.get((key, rate))

@@ -1,0 +1,182 @@
+"""Listening in the virtual room, in real time: the coach's own voice, "pause" over it, and cost.
+
+1. Every phrase a Korean session of each bundled script says (the scripts' cues as written, the
+   Korean announcements, counts and answers, full of command words such as 다음 and 정지) is
+   played through the speaker into the PulseAudio null sink while the listener records its
+   monitor: how many commands the decoder made of them, and how many reached the session
+   (target: none).
+2. "정지" spoken over the coach: during a real session, the person's clip is played into the room
+   while the coach is in the middle of a sentence. How often it was taken, and the time from the
+   end of the spoken word to the coach's voice stopping, measured in the sink's recording
+   (target: p95 <= 400 ms).
+3. Cost: CPU of the listening thread and of the whole session per second of audio, and the
+   session's memory (RSS), with the model loaded.
+
+    .venv/bin/python benchmarks/listen_room.py [--trials 20]
+About ten minutes. espeak-ng's Korean spoken over another voice is often misheard: the hit rate
+says how often; the latency is that of the hits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from room import RATE, Recorder, ensure_room  # noqa: E402
+from room_listening import COACH_VOLUME, ListeningRoom, ListeningSession, is_state, person_clip, play_person  # noqa: E402
+
+from voice_coach.events import Event  # noqa: E402
+from voice_coach.library import resolve_script  # noqa: E402
+from voice_coach.listener import read_wav_16k  # noqa: E402
+from voice_coach.loading import load_workout  # noqa: E402
+from voice_coach.phrases import load_phrases  # noqa: E402
+from voice_coach.plan import compile_plan  # noqa: E402
+from voice_coach.session import workout_phrases  # noqa: E402
+
+SCRIPTS = ("quick-try", "reverse-lunge-glutes", "reverse-lunge")
+
+
+def thread_cpu_seconds(native_id: int) -> float:
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def coach_phrases_in_the_room() -> None:
+    texts = list(dict.fromkeys(text for script in SCRIPTS
+                               for text in workout_phrases(compile_plan(load_workout(resolve_script(script).path)),
+                                                           load_phrases("ko"))))
+    room = ListeningRoom(texts)
+    room.open()
+    started_cpu, started = os.times(), time.monotonic()
+    listener_thread = next(t for t in __import__("threading").enumerate() if t.name == "voice-in")
+    listener_cpu = thread_cpu_seconds(listener_thread.native_id)
+    try:
+        for text in texts:
+            room.output.deliver([Event(room.clock.now() + 0.1, "say", text)])
+            time.sleep(0.1 + room.cache.duration(text) + 0.5)
+        time.sleep(1.0)
+        seconds = time.monotonic() - started
+        process = sum(os.times()[:2]) - sum(started_cpu[:2])
+        listening = thread_cpu_seconds(listener_thread.native_id) - listener_cpu
+    finally:
+        room.close()
+    decoded = len(room.listener.heard)
+    print(f"coach's own phrases in the room: {len(texts)} phrases, {seconds / 60:.1f} min; the decoder made "
+          f"{decoded} commands of them, {len(room.passed())} reached the session {room.passed()}")
+    print(f"CPU while the coach talks and the listener listens: listening thread {100 * listening / seconds:.1f}% "
+          f"of one core, whole process {100 * process / seconds:.1f}%")
+
+
+def find_clip(recording: np.ndarray, clip: np.ndarray, around: int, span: int) -> int:
+    """Where `clip` starts in `recording`, searched within `span` samples of `around`."""
+    start, end = max(0, around - span), min(len(recording), around + span + len(clip))
+    window = recording[start:end]
+    size = 1 << int(np.ceil(np.log2(len(window) + len(clip))))
+    correlation = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(clip, size)), size)
+    return start + int(np.argmax(correlation[: len(window) - len(clip) + 1]))
+
+
+def coach_stop(recording: np.ndarray, expected: np.ndarray, start: int, after: int) -> int | None:
+    """The first sample after `after` where the recording no longer carries the coach's clip
+    (`expected`, placed at `start`): its continuation is loud there but not heard."""
+    window = int(0.01 * RATE)
+    misses = 0
+    for position in range(after, min(len(recording), start + len(expected)) - window, window):
+        want = expected[position - start: position - start + window]
+        got = recording[position: position + window]
+        if np.sqrt(np.mean(want ** 2)) < 0.01:
+            continue  # a quiet moment of the clip says nothing either way
+        match = np.dot(want, got) / (np.linalg.norm(want) * np.linalg.norm(got) + 1e-9)
+        misses = misses + 1 if match < 0.3 else 0
+        if misses == 3:
+            return position - 2 * window
+    return None
+
+
+def pause_over_the_coach(trials: int, folder: Path) -> None:
+    plan = compile_plan(load_workout(resolve_script("reverse-lunge-glutes").path))
+    clip_path = person_clip(folder, "정지")
+    clip = read_wav_16k(clip_path).astype(np.float32) / 32768.0
+    clip = np.interp(np.arange(int(len(clip) * RATE / 16000)) * (16000 / RATE), np.arange(len(clip)), clip)
+    voiced = np.nonzero(np.abs(clip) > 0.02)[0]
+    clip_end = int(voiced[-1]) if len(voiced) else len(clip)
+    attempts = []
+    with ListeningSession(plan) as session, Recorder() as heard:
+        after = 0
+        while len(attempts) < trials:
+            event = session.wait_for(lambda e: e.kind == "say" and (session.cache.duration(e.text) or 0) > 2.0,
+                                     120, after=after)
+            if event is None:
+                break
+            after = session.events.index(event) + 1
+            if not session.wait_until(lambda ev=event: session.clock.now() > ev.t + 0.4, 5):
+                continue
+            before, said_at = len(session.events), time.monotonic()
+            play_person(clip_path)
+            paused = session.wait_for(is_state("paused"), 3, after=before)
+            attempts.append((event, said_at, paused is not None))
+            if paused is not None:
+                session.commands.put("resume")
+                session.wait_for(is_state("resumed"), 5, after=before)
+            after = len(session.events)
+            time.sleep(2.0)
+        recording = heard.samples
+        times = np.array(heard.adc_times)
+        blocks = np.cumsum([0] + [len(b) for b in heard.blocks])
+        at_rate = {key[0]: (samples, key[1]) for key, samples in session.output._samples.items()}
+    latencies, missed, finished = [], 0, 0
+    for event, said_at, taken in attempts:
+        if not taken:
+            missed += 1
+            continue
+        # PortAudio's stream clock on Linux is the monotonic clock: find the block that was
+        # being recorded when the person started speaking, then the clip itself around it.
+        block = int(np.searchsorted(times, said_at))
+        person_start = find_clip(recording, clip, int(blocks[min(block, len(blocks) - 1)]), RATE)
+        spoken_end = person_start + clip_end
+        samples, rate = at_rate[f"say:{event.text}"]  # the clip exactly as the mixer played it
+        expected = np.interp(np.arange(int(len(samples) * RATE / rate)) * (rate / RATE), np.arange(len(samples)),
+                             samples) * COACH_VOLUME
+        coach_start = find_clip(recording, expected[: RATE // 2], person_start - RATE // 2, RATE)
+        stopped = coach_stop(recording, expected, coach_start, spoken_end)
+        if stopped is None:
+            finished += 1  # the coach's sentence ended by itself first
+            continue
+        latencies.append((stopped - spoken_end) / RATE)
+    print(f"'정지' over the coach: {len(attempts)} tries, taken {len(attempts) - missed}, missed {missed}, "
+          f"the coach's sentence ended first in {finished}")
+    if latencies:
+        ms = np.array(latencies) * 1000
+        print(f"  end of the word -> the coach's voice stops: p50 {np.percentile(ms, 50):.0f} ms, "
+              f"p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms (n={len(ms)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trials", type=int, default=20)
+    args = parser.parse_args()
+    ensure_room()
+    with tempfile.TemporaryDirectory() as work:
+        coach_phrases_in_the_room()
+        pause_over_the_coach(args.trials, Path(work))
+    print(f"memory of the session process: RSS {memory_mb('VmRSS:'):.0f} MB now, peak {memory_mb('VmHWM:'):.0f} MB "
+          "(Korean small model, speech cache, PortAudio, PulseAudio client)")
+
+
+if __name__ == "__main__":
+    main()
