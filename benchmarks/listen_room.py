@@ -7,10 +7,10 @@
    (target: none).
 2. "정지" spoken over the coach: during a real session, the person's clip is played into the room
    while the coach is in the middle of a sentence. How often it was taken, and the time from the
-   end of the spoken word to the coach's voice stopping, measured in the sink's recording
+   end of the spoken word to the coach's voice stopping (negative: it stopped before the word
+   ended), measured in the sink's recording
    (target: p95 <= 400 ms).
-3. Cost: CPU of the listening thread and of the whole session per second of audio, and the
-   session's memory (RSS), with the model loaded.
+3. Cost, during (1): CPU of the listening thread and of the whole process, and its memory (RSS).
 
     .venv/bin/python benchmarks/listen_room.py [--trials 20]
 About ten minutes. espeak-ng's Korean spoken over another voice is often misheard: the hit rate
@@ -31,7 +31,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from room import RATE, Recorder, ensure_room  # noqa: E402
-from room_listening import COACH_VOLUME, ListeningRoom, ListeningSession, is_state, person_clip, play_person  # noqa: E402
+from room_listening import (  # noqa: E402
+    COACH_VOLUME,
+    ListeningRoom,
+    ListeningSession,
+    is_state,
+    person_clip,
+    play_person,
+    wait_until,
+)
 
 from voice_coach.events import Event  # noqa: E402
 from voice_coach.library import resolve_script  # noqa: E402
@@ -73,13 +81,16 @@ def coach_phrases_in_the_room() -> None:
         seconds = time.monotonic() - started
         process = sum(os.times()[:2]) - sum(started_cpu[:2])
         listening = thread_cpu_seconds(listener_thread.native_id) - listener_cpu
+        rss = memory_mb("VmRSS:")
     finally:
         room.close()
     decoded = len(room.listener.heard)
+    leaked = [heard.phrase for heard, passed in room.listener.heard if passed]
     print(f"coach's own phrases in the room: {len(texts)} phrases, {seconds / 60:.1f} min; the decoder made "
-          f"{decoded} commands of them, {len(room.passed())} reached the session {room.passed()}")
+          f"{decoded} commands of them, {len(leaked)} reached the session {leaked}")
     print(f"CPU while the coach talks and the listener listens: listening thread {100 * listening / seconds:.1f}% "
           f"of one core, whole process {100 * process / seconds:.1f}%")
+    print(f"memory of that session (one model, its speech, PortAudio and PulseAudio clients): RSS {rss:.0f} MB")
 
 
 def find_clip(recording: np.ndarray, clip: np.ndarray, around: int, span: int) -> int:
@@ -124,7 +135,7 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
             if event is None:
                 break
             after = session.events.index(event) + 1
-            if not session.wait_until(lambda ev=event: session.clock.now() > ev.t + 0.4, 5):
+            if not wait_until(lambda ev=event: session.clock.now() > ev.t + 0.4, 5):
                 continue
             before, said_at = len(session.events), time.monotonic()
             play_person(clip_path)
@@ -153,7 +164,7 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
         expected = np.interp(np.arange(int(len(samples) * RATE / rate)) * (rate / RATE), np.arange(len(samples)),
                              samples) * COACH_VOLUME
         coach_start = find_clip(recording, expected[: RATE // 2], person_start - RATE // 2, RATE)
-        stopped = coach_stop(recording, expected, coach_start, spoken_end)
+        stopped = coach_stop(recording, expected, coach_start, person_start)
         if stopped is None:
             finished += 1  # the coach's sentence ended by itself first
             continue
@@ -174,8 +185,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         coach_phrases_in_the_room()
         pause_over_the_coach(args.trials, Path(work))
-    print(f"memory of the session process: RSS {memory_mb('VmRSS:'):.0f} MB now, peak {memory_mb('VmHWM:'):.0f} MB "
-          "(Korean small model, speech cache, PortAudio, PulseAudio client)")
 
 
 if __name__ == "__main__":

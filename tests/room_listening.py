@@ -128,13 +128,15 @@ class ListeningSession(ListeningRoom):
             time.sleep(0.02)
         return None
 
-    def wait_until(self, condition, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.02)
-        return False
+def wait_until(condition, timeout: float) -> bool:
+    """Whether `condition()` came true within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
 
 def is_state(name: str):
     return lambda event: event.kind == "state" and event.data.get("state") == name

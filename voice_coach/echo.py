@@ -26,6 +26,9 @@ LEARNED_WINDOWS = 200
 """The echo path's gain is a low quantile of the last this many coach-only windows."""
 AUDIBLE_ENERGY = 1e-6
 """Mean energy (full scale 1) below which a window is silence: about -60 dB."""
+LEARNING_ENERGY = 1e-4
+"""Only windows where the coach plays at least this (about -40 dB) teach the echo's gain: at the
+edges of its sentences the ratio says more about timing than about the room."""
 
 
 class EchoModel:
@@ -73,7 +76,7 @@ class EchoModel:
         ratio = microphone_energy / coach
         if self.gain is not None and ratio > DOUBLE_TALK_RATIO * self.gain:
             return True
-        if microphone_energy < AUDIBLE_ENERGY:
+        if microphone_energy < AUDIBLE_ENERGY or coach < LEARNING_ENERGY:
             return False  # a microphone that hears nothing yet (a stream starting) teaches nothing
         self._ratios.append(ratio)
         # a low quantile: the person's voice only ever adds energy, a late echo only removes some

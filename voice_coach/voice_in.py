@@ -101,11 +101,15 @@ class VoiceInput:
                  on_command: Callable[[str], None], note: Callable[[str], None], device: str | int | None = None):
         self.recognizer, self.guard, self.now = recognizer, guard, now
         self.on_command, self.note, self.device = on_command, note, device
-        self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=400)
+        self._blocks: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=400)
+        """Audio blocks with the session time they were captured at: the decoder may fall behind,
+        and what the coach was playing must be compared with when the block was heard."""
         self._energies: deque[float] = deque(maxlen=max(1, round(WINDOW_SECONDS / CHUNK_SECONDS)))
         self._stream = None
         self._last_block = time.monotonic()
         self._running = False
+        self._lost = False
+        """The input stalled and has not delivered since (said once, and once when it is back)."""
         self.debug = bool(os.environ.get("VOICE_COACH_DEBUG"))
         self.heard: list[tuple[Heard, bool]] = []
         """Every decision, and whether it was passed on (for tests and the benchmark)."""
@@ -127,10 +131,10 @@ class VoiceInput:
         except Exception:  # the device cannot do 16 kHz itself: take its rate and resample
             rate = int(sd.query_devices(device, "input")["default_samplerate"])
 
-        def callback(indata, frames, time_info, status):
+        def callback(indata, frames, time_info, status):  # the audio thread: keep it short
             self._last_block = time.monotonic()
             try:
-                self._blocks.put_nowait(to_16k(indata[:, 0].copy(), rate))
+                self._blocks.put_nowait((to_16k(indata[:, 0].copy(), rate), self.now()))
             except queue.Full:
                 pass  # the decoder fell far behind: dropping is better than growing without end
 
@@ -143,15 +147,17 @@ class VoiceInput:
     def _work(self) -> None:
         while self._running:
             try:
-                block = self._blocks.get(timeout=0.2)
+                block, captured_at = self._blocks.get(timeout=0.2)
             except queue.Empty:
                 self._check_stall()
                 continue
+            if self._lost:
+                self._lost = False
+                self.note("(the microphone is back: listening again)")
             self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
-            self.guard.heard(sum(self._energies) / len(self._energies), self.now())
-            for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(self.now())):
-                at = self.now()
-                passed = self.guard.accept(heard.command, heard.phrase, at, heard.spoken_for)
+            self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
+            for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(captured_at)):
+                passed = self.guard.accept(heard.command, heard.phrase, captured_at, heard.spoken_for)
                 self.heard.append((heard, passed))
                 if passed:
                     self.on_command(heard.phrase)
@@ -161,7 +167,9 @@ class VoiceInput:
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:
             return
-        self.note("(the microphone went quiet; opening it again — type commands meanwhile)")
+        if not self._lost:  # said once, however long it stays away
+            self._lost = True
+            self.note("(the microphone went quiet; opening it again — type commands meanwhile)")
         self._close_stream()
         try:
             self._open()
