@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def coach_phrases_in_the_room() -> None:
     room = ListeningRoom(texts)
     room.open()
     started_cpu, started = os.times(), time.monotonic()
-    listener_thread = next(t for t in __import__("threading").enumerate() if t.name == "voice-in")
+    listener_thread = next(t for t in threading.enumerate() if t.name == "voice-in")
     listener_cpu = thread_cpu_seconds(listener_thread.native_id)
     try:
         for text in texts:
@@ -91,6 +92,12 @@ def coach_phrases_in_the_room() -> None:
     print(f"CPU while the coach talks and the listener listens: listening thread {100 * listening / seconds:.1f}% "
           f"of one core, whole process {100 * process / seconds:.1f}%")
     print(f"memory of that session (one model, its speech, PortAudio and PulseAudio clients): RSS {rss:.0f} MB")
+
+
+def at_room_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Samples at another rate resampled to the recording's, as the mixer does (linear)."""
+    count = int(len(samples) * RATE / rate)
+    return np.interp(np.arange(count) * (rate / RATE), np.arange(len(samples)), samples)
 
 
 def find_clip(recording: np.ndarray, clip: np.ndarray, around: int, span: int) -> int:
@@ -122,8 +129,7 @@ def coach_stop(recording: np.ndarray, expected: np.ndarray, start: int, after: i
 def pause_over_the_coach(trials: int, folder: Path) -> None:
     plan = compile_plan(load_workout(resolve_script("reverse-lunge-glutes").path))
     clip_path = person_clip(folder, "정지")
-    clip = read_wav_16k(clip_path).astype(np.float32) / 32768.0
-    clip = np.interp(np.arange(int(len(clip) * RATE / 16000)) * (16000 / RATE), np.arange(len(clip)), clip)
+    clip = at_room_rate(read_wav_16k(clip_path).astype(np.float32) / 32768.0, 16000)
     voiced = np.nonzero(np.abs(clip) > 0.02)[0]
     clip_end = int(voiced[-1]) if len(voiced) else len(clip)
     attempts = []
@@ -161,8 +167,7 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
         person_start = find_clip(recording, clip, int(blocks[min(block, len(blocks) - 1)]), RATE)
         spoken_end = person_start + clip_end
         samples, rate = at_rate[f"say:{event.text}"]  # the clip exactly as the mixer played it
-        expected = np.interp(np.arange(int(len(samples) * RATE / rate)) * (rate / RATE), np.arange(len(samples)),
-                             samples) * COACH_VOLUME
+        expected = at_room_rate(samples, rate) * COACH_VOLUME
         coach_start = find_clip(recording, expected[: RATE // 2], person_start - RATE // 2, RATE)
         stopped = coach_stop(recording, expected, coach_start, person_start)
         if stopped is None:

@@ -14,6 +14,20 @@ from .phrases import Phrases, _normalize
 
 BARGE_IN = frozenset({"pause", "stop"})
 """Commands that may interrupt the coach mid-sentence."""
+BARGE_IN_SETTLE_SECONDS = 0.1
+"""A barge-in phrase must end the partial result this long (of audio) before it is taken: the
+decoder's guess for the latest words can flicker while the coach's voice runs on."""
+QUIET_SECONDS = 0.12
+"""Quiet this long after voice ends the utterance, long before Vosk's own endpoint would (its
+trailing-silence rules are far slower); a command word at the start of a longer sentence, said
+without a pause, is then not a command (seconds)."""
+SECONDS_PER_SYLLABLE = (0.12, 0.30)
+"""How long one syllable of a command may take, fastest and slowest (seconds); with
+PHRASE_SLACK_SECONDS, the window of utterance lengths a phrase may have."""
+PHRASE_SLACK_SECONDS = 0.30
+EXTRA_SYLLABLES = 2
+"""An utterance with this many syllables more than the phrase is a sentence that contains it (or
+sounds like it), not the command: "숙제 다 했어" is not "다 했어"."""
 
 
 @dataclass(frozen=True)
@@ -60,16 +74,6 @@ class Utterance:
     """Loudness peaks counted in it."""
 
 
-QUIET_SECONDS = 0.12
-"""Quiet this long after voice ends the utterance, long before Vosk's own endpoint would (its
-trailing-silence rules are far slower); a command word at the start of a longer sentence, said
-without a pause, is then not a command (seconds)."""
-SECONDS_PER_SYLLABLE = (0.12, 0.30)
-"""How long one syllable of a command may take, fastest and slowest (seconds); with
-PHRASE_SLACK_SECONDS, the window of utterance lengths a phrase may have."""
-PHRASE_SLACK_SECONDS = 0.30
-
-
 def syllables(phrase: str) -> int:
     """Syllables in a phrase, roughly: each Hangul block is one; in alphabetic words, each group
     of vowels, less a silent final e ("one", "pause")."""
@@ -85,11 +89,6 @@ def syllables(phrase: str) -> int:
     return max(1, count)
 
 
-EXTRA_SYLLABLES = 2
-"""An utterance with this many syllables more than the phrase is a sentence that contains it (or
-sounds like it), not the command: "숙제 다 했어" is not "다 했어"."""
-
-
 def plausible(phrase: str, utterance: Utterance) -> bool:
     """Whether an utterance can be this phrase, by its length and its syllables. A long sentence
     that the decoder squeezed onto a short phrase, or a burst of noise it read as one, is not."""
@@ -98,11 +97,6 @@ def plausible(phrase: str, utterance: Utterance) -> bool:
     if not fastest * count <= utterance.seconds <= PHRASE_SLACK_SECONDS + slowest * count:
         return False
     return utterance.syllables < count + EXTRA_SYLLABLES
-
-
-BARGE_IN_SETTLE_SECONDS = 0.1
-"""A barge-in phrase must end the partial result this long (of audio) before it is taken: the
-decoder's guess for the latest words can flicker while the coach's voice runs on."""
 
 
 @dataclass(frozen=True)
