@@ -8,7 +8,8 @@
 2. "정지" spoken over the coach: during a real session, the person's clip is played into the room
    while the coach is in the middle of a sentence. How often it was taken, and the time from the
    end of the spoken word to the coach's voice stopping (negative: it stopped before the word
-   ended), measured in the sink's recording
+   ended): the word's end and the coach's sentence are found in the sink's recording, and the
+   sentence is cut where the mixer stopped it
    (target: p95 <= 400 ms).
 3. Cost, during (1): CPU of the listening thread and of the whole process, and its memory (RSS).
 
@@ -42,6 +43,7 @@ from room_listening import (  # noqa: E402
     wait_until,
 )
 
+from voice_coach.audio import STOP_FADE_SECONDS  # noqa: E402
 from voice_coach.events import Event  # noqa: E402
 from voice_coach.library import resolve_script  # noqa: E402
 from voice_coach.listener import read_wav_16k  # noqa: E402
@@ -109,23 +111,6 @@ def find_clip(recording: np.ndarray, clip: np.ndarray, around: int, span: int) -
     return start + int(np.argmax(correlation[: len(window) - len(clip) + 1]))
 
 
-def coach_stop(recording: np.ndarray, expected: np.ndarray, start: int, after: int) -> int | None:
-    """The first sample after `after` where the recording no longer carries the coach's clip
-    (`expected`, placed at `start`): its continuation is loud there but not heard."""
-    window = int(0.01 * RATE)
-    misses = 0
-    for position in range(after, min(len(recording), start + len(expected)) - window, window):
-        want = expected[position - start: position - start + window]
-        got = recording[position: position + window]
-        if np.sqrt(np.mean(want ** 2)) < 0.01:
-            continue  # a quiet moment of the clip says nothing either way
-        match = np.dot(want, got) / (np.linalg.norm(want) * np.linalg.norm(got) + 1e-9)
-        misses = misses + 1 if match < 0.3 else 0
-        if misses == 3:
-            return position - 2 * window
-    return None
-
-
 def pause_over_the_coach(trials: int, folder: Path) -> None:
     plan = compile_plan(load_workout(resolve_script("reverse-lunge-glutes").path))
     clip_path = person_clip(folder, "정지")
@@ -133,7 +118,18 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
     voiced = np.nonzero(np.abs(clip) > 0.02)[0]
     clip_end = int(voiced[-1]) if len(voiced) else len(clip)
     attempts = []
-    with ListeningSession(plan) as session, Recorder() as heard:
+    recorder = Recorder()
+    with ListeningSession(plan) as session, recorder as heard:
+        mixer = session.output.speaker.mixer
+        stops: list[int] = []
+        """The mixer's frame at each stop(): there the coach's voice is cut (and fades in 4 ms)."""
+        original_stop = mixer.stop
+
+        def logged_stop() -> None:
+            stops.append(mixer.frames)
+            original_stop()
+
+        mixer.stop = logged_stop
         after = 0
         while len(attempts) < trials:
             event = session.wait_for(lambda e: e.kind == "say" and (session.cache.duration(e.text) or 0) > 2.0,
@@ -143,10 +139,13 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
             after = session.events.index(event) + 1
             if not wait_until(lambda ev=event: session.clock.now() > ev.t + 0.4, 5):
                 continue
-            before, said_at = len(session.events), time.monotonic()
+            # the recorder's own stream clock, in which its blocks are stamped
+            before, said_at, stops_before = len(session.events), recorder.stream.time, len(stops)
             play_person(clip_path)
             paused = session.wait_for(is_state("paused"), 3, after=before)
-            attempts.append((event, said_at, paused is not None))
+            wait_until(lambda n=stops_before: len(stops) > n, 1)
+            stop = stops[stops_before] if paused is not None and len(stops) > stops_before else None
+            attempts.append((event, said_at, stop, session.clock.frame_of(event.t), mixer.sample_rate))
             if paused is not None:
                 session.commands.put("resume")
                 session.wait_for(is_state("resumed"), 5, after=before)
@@ -156,23 +155,30 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
         times = np.array(heard.adc_times)
         blocks = np.cumsum([0] + [len(b) for b in heard.blocks])
         at_rate = {key[0]: (samples, key[1]) for key, samples in session.output._samples.items()}
+        canceller = session.output.guard.canceller
+        print(f"echo canceller: delay {canceller.delay}, recent echo removed {canceller.erle_db:.1f} dB")
+        decisions = [(decision.phrase, passed) for decision, passed in session.listener.heard]
+        print(f"  decisions (phrase, passed on): {decisions}")
     latencies, missed, finished = [], 0, 0
-    for event, said_at, taken in attempts:
-        if not taken:
+    for event, said_at, stop, coach_frame, mixer_rate in attempts:
+        if stop is None:
             missed += 1
             continue
-        # PortAudio's stream clock on Linux is the monotonic clock: find the block that was
-        # being recorded when the person started speaking, then the clip itself around it.
+        # Find the block that was being recorded when the person started speaking, then the
+        # clip itself around it.
         block = int(np.searchsorted(times, said_at))
         person_start = find_clip(recording, clip, int(blocks[min(block, len(blocks) - 1)]), RATE)
         spoken_end = person_start + clip_end
         samples, rate = at_rate[f"say:{event.text}"]  # the clip exactly as the mixer played it
         expected = at_room_rate(samples, rate) * COACH_VOLUME
         coach_start = find_clip(recording, expected[: RATE // 2], person_start - RATE // 2, RATE)
-        stopped = coach_stop(recording, expected, coach_start, person_start)
-        if stopped is None:
+        # Where the coach's voice stopped, from the mixer's own frames (the person's louder voice
+        # would hide the coach's in the recording): as far into the sentence as it had played.
+        played = (stop - coach_frame) / mixer_rate
+        if played >= len(samples) / rate:
             finished += 1  # the coach's sentence ended by itself first
             continue
+        stopped = coach_start + int((played + STOP_FADE_SECONDS) * RATE)
         latencies.append((stopped - spoken_end) / RATE)
     print(f"'정지' over the coach: {len(attempts)} tries, taken {len(attempts) - missed}, missed {missed}, "
           f"the coach's sentence ended first in {finished}")
@@ -185,11 +191,14 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--part", choices=("all", "coach", "pause"), default="all")
     args = parser.parse_args()
     ensure_room()
     with tempfile.TemporaryDirectory() as work:
-        coach_phrases_in_the_room()
-        pause_over_the_coach(args.trials, Path(work))
+        if args.part in ("all", "coach"):
+            coach_phrases_in_the_room()
+        if args.part in ("all", "pause"):
+            pause_over_the_coach(args.trials, Path(work))
 
 
 if __name__ == "__main__":

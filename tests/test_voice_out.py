@@ -221,3 +221,29 @@ def test_an_unknown_piper_model_is_one_clear_line():
     result = run_cli("say", "--voice", "piper:/nowhere/voice.onnx", "hello")
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "no such Piper voice model" in result.stderr
+
+
+def test_resuming_cuts_the_pause_announcement_short(renderer):
+    """Said "pause", then "resume" at once: the coach must not go on explaining the pause under
+    what it says next. The real mixer and voice output, without a device (the test pulls blocks)."""
+    import io
+
+    from voice_coach.audio import AudioClock, Mixer
+    from voice_coach.events import Event
+    from voice_coach.live import ScreenOutput
+    from voice_coach.phrases import load_phrases
+    from voice_coach.voice_out import VoiceOutput
+
+    rate = 16000
+    speaker = Speaker()
+    speaker.mixer = Mixer(rate, volume=1.0)
+    clock = AudioClock()
+    clock.attach(speaker.mixer)
+    output = VoiceOutput(speaker, SpeechCache(renderer), clock, load_phrases("en"), ScreenOutput(stdout=io.StringIO()))
+    announcement = "Paused. Say resume when you are ready, and we carry on from here."
+    output.deliver([Event(0.0, "state", data={"state": "paused"}), Event(0.0, "say", announcement)])
+    first_second = speaker.mixer.render(rate)
+    output.deliver([Event(clock.now(), "state", data={"state": "resumed"})])
+    afterwards = speaker.mixer.render(rate)
+    assert np.sqrt(np.mean(first_second ** 2)) > 0.01  # it was speaking
+    assert np.max(np.abs(afterwards[int(0.01 * rate):])) < 1e-4  # and fell silent within 10 ms

@@ -67,6 +67,31 @@ def test_spoken_pause_and_resume_drive_the_session_and_the_coach_never_obeys_its
     assert commands[:2] == ["정지", "계속"]
 
 
+def test_pause_said_over_the_coachs_voice_silences_it(tmp_path):
+    """Barge-in: the coach is in the middle of a sentence and the person says "정지". The
+    listener hears it through the coach's voice because the coach's own signal is cancelled
+    from the microphone first."""
+    pause = person_clip(tmp_path, "정지", speed=175)
+    with ListeningSession(PLAN) as session:
+        reacted, after = None, 0
+        for _ in range(4):  # said again when not understood, as people do
+            sentence = session.wait_for(lambda e: e.kind == "say" and (session.cache.duration(e.text) or 0) > 2.0,
+                                        60, after=after)
+            assert sentence is not None, "the coach said no long sentence"
+            assert wait_until(lambda s=sentence: session.clock.now() > s.t + 0.4, 5)
+            before = len(session.events)
+            play_person(pause)
+            reacted = session.wait_for(is_state("paused"), 3, after=before)
+            if reacted is not None:
+                break
+            after = len(session.events)
+        assert reacted is not None, f"not paused; heard {session.listener.heard}"
+        # the sentence was cut: paused before it would have ended
+        assert reacted.t < sentence.t + session.cache.duration(sentence.text)
+        passed = session.passed()
+    assert passed == ["pause"]
+
+
 def test_a_microphone_that_goes_silent_is_reopened_and_listening_goes_on(tmp_path):
     """PortAudio has no hotplug and a dead input can deliver nothing without an error: a
     suspended PulseAudio sink does exactly that to its monitor."""

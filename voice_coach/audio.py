@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,9 @@ class Mixer:
         """time.monotonic() of the latest callback: lets readers interpolate between blocks."""
         self._items: list[_Scheduled] = []
         self._lock = threading.Lock()
+        self.tap: Callable[[int, np.ndarray], None] | None = None
+        """Told every block as it goes to the device (first frame, samples), in the audio thread:
+        the echo canceller needs exactly what the room hears."""
 
     def schedule(self, samples: np.ndarray, start_frame: int, label: str = "") -> None:
         with self._lock:
@@ -127,6 +131,8 @@ class Mixer:
         self.last_block_at = time.monotonic()
         out *= volume
         np.clip(out, -1.0, 1.0, out=out)
+        if self.tap is not None:
+            self.tap(block_start, out)
         return out
 
 
@@ -160,6 +166,11 @@ class AudioClock:
         block = BLOCK_SECONDS * 2
         since = min(max(0.0, time.monotonic() - mixer.last_block_at), block) if mixer.frames else 0.0
         return self._origin + mixer.frames / mixer.sample_rate + since
+
+    @property
+    def origin(self) -> float:
+        """Session time of frame 0 of the current stream."""
+        return self._origin
 
     def frame_of(self, t: float) -> int:
         """The frame of the current stream that session time t falls on."""

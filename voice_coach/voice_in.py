@@ -1,8 +1,10 @@
 """Listening during a session: microphone -> recognizer -> the session's commands.
 
 A speaker and a microphone share one room, so every word the coach says reaches the microphone.
-The coach knows what it is saying, when and how loud (the speaker tells this module), so while it
-talks only a barge-in may get through: "pause" or "stop", only when the coach's own sentence does
+The coach knows what it is saying, when and how loud (the speaker tells this module). Its own
+signal is first cancelled from the microphone's (echo_cancel.py), so the person's words reach the
+decoder nearly alone; what is left of the coach still must not command: while it talks only a
+barge-in may get through: "pause" or "stop", only when the coach's own sentence does
 not contain that phrase, and only when the microphone heard more than the coach's echo just
 before (someone else spoke). Everything else heard over the coach's voice is dropped.
 """
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .echo import WINDOW_SECONDS, EchoModel
+from .echo_cancel import EchoCanceller
 from .grammar import BARGE_IN
 from .listener import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, to_16k
 from .phrases import _normalize
@@ -48,12 +51,17 @@ class EchoGuard:
         self._spoken: list[Spoken] = []
         self._lock = threading.Lock()
         self.echo = EchoModel()
+        self.canceller = EchoCanceller()
         self._double_talk_at: float | None = None
 
     def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
         """Every sound the coach plays (speech and tones), for the echo's loudness."""
         with self._lock:
             self.echo.playing(start, samples, sample_rate, volume)
+
+    def played(self, origin: float, frame: int, block: np.ndarray, rate: int) -> None:
+        """A block went to the speaker (called in the audio thread; see SpeakerSignal.played)."""
+        self.canceller.speaker.played(origin, frame, block, rate)
 
     def heard(self, microphone_energy: float, at: float) -> None:
         """The microphone's mean energy over the last echo window, at session time `at`."""
@@ -94,6 +102,23 @@ class EchoGuard:
         return not any(words in s.words for s in overlapping)
 
 
+@dataclass
+class MicrophoneTime:
+    """Where a block sits in its input stream: sample counts are exact where callback times jitter."""
+
+    stream: int
+    start: float | None = None
+    """Session time of the stream's first sample (its first callback's time less one block)."""
+    first: int = 0
+    """The block's first sample number in the stream (16 kHz)."""
+
+    def at(self, count: int) -> MicrophoneTime:
+        """This block's position; the next block follows it."""
+        position = MicrophoneTime(self.stream, self.start, self.first)
+        self.first += count
+        return position
+
+
 class VoiceInput:
     """Microphone blocks go to a worker thread that decodes them and passes commands on."""
 
@@ -101,9 +126,11 @@ class VoiceInput:
                  on_command: Callable[[str], None], note: Callable[[str], None], device: str | int | None = None):
         self.recognizer, self.guard, self.now = recognizer, guard, now
         self.on_command, self.note, self.device = on_command, note, device
-        self._blocks: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=400)
+        self._blocks: queue.Queue[tuple[np.ndarray, float, MicrophoneTime]] = queue.Queue(maxsize=400)
         """Audio blocks with the session time they were captured at: the decoder may fall behind,
         and what the coach was playing must be compared with when the block was heard."""
+        self._streams = 0
+        """Input streams opened so far: the echo canceller counts samples per stream."""
         self._energies: deque[float] = deque(maxlen=max(1, round(WINDOW_SECONDS / CHUNK_SECONDS)))
         self._stream = None
         self._last_block = time.monotonic()
@@ -131,10 +158,16 @@ class VoiceInput:
         except Exception:  # the device cannot do 16 kHz itself: take its rate and resample
             rate = int(sd.query_devices(device, "input")["default_samplerate"])
 
+        self._streams += 1
+        clock = MicrophoneTime(self._streams)
+
         def callback(indata, frames, time_info, status):  # the audio thread: keep it short
             self._last_block = time.monotonic()
+            block, now = to_16k(indata[:, 0].copy(), rate), self.now()
+            if clock.start is None:
+                clock.start = now - len(block) / SAMPLE_RATE
             try:
-                self._blocks.put_nowait((to_16k(indata[:, 0].copy(), rate), self.now()))
+                self._blocks.put_nowait((block, now, clock.at(len(block))))
             except queue.Full:
                 pass  # the decoder fell far behind: dropping is better than growing without end
 
@@ -147,13 +180,16 @@ class VoiceInput:
     def _work(self) -> None:
         while self._running:
             try:
-                block, captured_at = self._blocks.get(timeout=0.2)
+                block, captured_at, position = self._blocks.get(timeout=0.2)
             except queue.Empty:
                 self._check_stall()
                 continue
             if self._lost:
                 self._lost = False
                 self.note("(the microphone is back: listening again)")
+            block = self.guard.canceller.process(block, position.stream, position.first, position.start)
+            # What is left after cancelling is the person (and a little of the coach): the echo
+            # model learns how little, so that a person talking over the coach stands out clearly.
             self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
             self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
             for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(captured_at)):

@@ -44,7 +44,12 @@ class VoiceOutput:
 
     def start(self) -> None:
         """Open the speaker; raises AudioDeviceError when there is none."""
-        self.clock.attach(self.speaker.open())
+        self._attach(self.speaker.open())
+
+    def _attach(self, mixer) -> None:
+        self.clock.attach(mixer)
+        origin, rate, guard = self.clock.origin, mixer.sample_rate, self.guard
+        mixer.tap = lambda frame, block: guard.played(origin, frame, block, rate)
 
     def deliver(self, events: list[Event]) -> None:
         self.screen.deliver(events)
@@ -54,7 +59,9 @@ class VoiceOutput:
         for event in events:
             if event.kind == "state":
                 state = event.data.get("state")
-                if state == "paused":
+                # On a pause the voice falls silent; on resuming, the pause's own announcement
+                # (which can be long) must not go on under what the session says next.
+                if state in ("paused", "resumed"):
                     mixer.stop()
                     self.guard.silenced(event.t)
                 elif state == "replanned":
@@ -97,7 +104,7 @@ class VoiceOutput:
         except AudioDeviceError:
             self._retry_at = time.monotonic() + RETRY_SECONDS
             return
-        self.clock.attach(mixer)
+        self._attach(mixer)
         self._retry_at = None
         self.screen.note("(the speaker is back)")
         back = self.phrases.say("back_online")
