@@ -23,15 +23,15 @@ import numpy as np
 
 RATE = 16000
 """The microphone and the reference are at the recognizer's rate (hertz)."""
-BLOCK = 160
-"""Samples per filter step (10 ms)."""
-PARTITIONS = 8
+BLOCK = 320
+"""Samples per filter step (20 ms, as the microphone delivers them: fewer, larger steps cost less)."""
+PARTITIONS = 4
 """Filter length in blocks: 80 ms of the room's echo (direct sound and early reflections)."""
 PRE_SAMPLES = 32
 """The filter starts 2 ms before the estimated delay, so a slightly early echo is still covered."""
 STEP = 0.5
 """The adapting filter's step size (normalized; 1 is the fastest stable one)."""
-SMOOTHING_BLOCKS = 8
+SMOOTHING_BLOCKS = 4
 """Errors are compared over this many blocks (80 ms) before the used filter is replaced."""
 DELAY_RANGE = (-0.2, 1.0)
 """Where the echo can be, relative to the coach's timeline and the microphone's time stamps
@@ -39,7 +39,9 @@ DELAY_RANGE = (-0.2, 1.0)
 DELAY_WINDOW_SECONDS = 1.0
 """Microphone audio compared with the coach's signal to find the delay."""
 DELAY_EVERY_SECONDS = 0.5
-"""How often the delay is re-checked while the coach talks."""
+"""How often the delay is looked for until found."""
+DELAY_RECHECK_SECONDS = 2.0
+"""How often it is checked again once found (clocks drift slowly; the search costs a little)."""
 DELAY_MATCH = 0.4
 """Normalized correlation the best delay must reach to be believed (a person talking over the
 coach, or silence, gives less)."""
@@ -209,6 +211,7 @@ class EchoCanceller:
         self._filter = EchoFilter(self._partitions)
         self._used = np.zeros_like(self._filter.weights)
         self._errors = np.zeros(3)  # smoothed power: adapting filter's error, used one's, microphone's
+        self._silent_blocks = 0
         self._seated: int | None = None
         """Sample offset from the microphone's sample numbers to the coach's, the filter's start."""
 
@@ -246,7 +249,8 @@ class EchoCanceller:
         return mic_number + int(round((stream_start - (self.delay or 0.0)) * RATE))
 
     def _cancel(self, mic: np.ndarray, first: int) -> np.ndarray:
-        self._power_in = 0.98 * self._power_in + 0.02 * float(np.mean(mic ** 2))
+        mic_power = float(np.dot(mic, mic)) / len(mic)
+        self._power_in = 0.96 * self._power_in + 0.04 * mic_power
         if self.delay is None:
             self._power_out = self._power_in
             return mic
@@ -254,12 +258,18 @@ class EchoCanceller:
         if seat != self._seated:
             self._reset_filters()
             self._seated = seat
-        reference = self.speaker.samples(first + seat, BLOCK).astype(np.float64)
+        reference = self.speaker.samples(first + seat, BLOCK)
+        self._silent_blocks = 0 if reference.any() else self._silent_blocks + 1
+        if self._silent_blocks > PARTITIONS:
+            # The speaker has been silent for longer than the filter reaches: no echo to take out,
+            # and (in the rests between sets) no need to spend anything on it.
+            self._power_out = self._power_in
+            return mic
         self._filter.add_reference(reference)
         adapting = mic - self._filter.echo()
         used = mic - self._filter.echo(self._used)
         self._filter.adapt(adapting)
-        powers = np.array([np.mean(adapting ** 2), np.mean(used ** 2), np.mean(mic ** 2)])
+        powers = np.array([np.dot(adapting, adapting), np.dot(used, used), mic_power * len(mic)]) / len(mic)
         self._errors = self._errors + (powers - self._errors) / SMOOTHING_BLOCKS
         adapting_error, used_error, mic_power = self._errors
         if adapting_error < 0.5 * used_error and adapting_error < mic_power:
@@ -271,7 +281,7 @@ class EchoCanceller:
         if used_error > 2 * mic_power + 1e-9:
             self._used[:] = 0  # it adds more than it removes (the room changed): pass the microphone
             self._errors[1] = mic_power
-        self._power_out = 0.98 * self._power_out + 0.02 * float(np.mean(used ** 2))
+        self._power_out = 0.96 * self._power_out + 0.04 * powers[1]
         self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))
         return used.astype(np.float32)
 
@@ -279,7 +289,8 @@ class EchoCanceller:
         keep = int(RATE * (DELAY_WINDOW_SECONDS + 0.5))
         self._history = np.concatenate([self._history, mic])[-keep:]
         self._history_end = first + len(mic)
-        if self._history_end - self._checked_at >= DELAY_EVERY_SECONDS * RATE:
+        every = DELAY_EVERY_SECONDS if self.delay is None else DELAY_RECHECK_SECONDS
+        if self._history_end - self._checked_at >= every * RATE:
             self._checked_at = self._history_end
             self._find_delay()
 
