@@ -61,20 +61,21 @@ def room(coach: np.ndarray, rate: int, *, delay: float, gain: float, seconds: fl
     return mic + np.random.default_rng(1).normal(0, 1e-3, len(mic))  # the room's own hiss
 
 
-def cancel(mic: np.ndarray, coach: np.ndarray, rate: int, coach_at: float = 0.5,
-           stream_start: float = 0.0) -> tuple[EchoCanceller, np.ndarray]:
-    """The speaker's blocks (10 ms, as a device takes them) and the microphone's (20 ms)."""
-    canceller = EchoCanceller()
+def cancel(mic: np.ndarray, coach: np.ndarray, rate: int, coach_at: float = 0.5, stream_start: float = 0.0,
+           canceller: EchoCanceller | None = None, stream: int = 1) -> tuple[EchoCanceller, np.ndarray]:
+    """The speaker's blocks (10 ms, as a device takes them) and the microphone's (20 ms), from
+    microphone stream `stream` begun at session time `stream_start`."""
+    canceller = canceller or EchoCanceller()
     block = rate // 100
     played = np.concatenate([np.zeros(int(coach_at * rate)), coach, np.zeros(rate * 20)])
-    out, speaker_frame = [], 0
+    out, speaker_frame = [], int(stream_start * rate) // block * block
     for first in range(0, len(mic) - 320 + 1, 320):
         # the speaker runs ahead of what the microphone has captured
         while speaker_frame / rate < first / RATE + stream_start + 0.2:
             canceller.speaker.played(0.0, speaker_frame, played[speaker_frame:speaker_frame + block], rate)
             speaker_frame += block
         pcm = (np.clip(mic[first:first + 320], -1, 1) * 32767).astype(np.int16)
-        out.append(canceller.process(pcm, 1, first, stream_start))
+        out.append(canceller.process(pcm, stream, first, stream_start))
     return canceller, np.concatenate(out).astype(np.float64) / 32768
 
 
@@ -133,3 +134,20 @@ def test_with_nobody_listening_the_speakers_blocks_do_not_pile_up():
     for frame in range(0, 441 * 10_000, 441):  # 100 s of sound
         canceller.speaker.played(0.0, frame, block, 44100)
     assert len(canceller.speaker._arrived) <= 500
+
+
+def test_a_reopened_microphone_stream_finds_its_own_delay(voices):
+    """The microphone is reopened (a USB re-plug) and the new stream's buffering differs: its
+    samples count from zero again, and the delay is looked for again from there."""
+    coach, rate, _ = voices
+    twice = np.concatenate([coach, np.zeros(rate), coach])
+    first_stream = room(twice, rate, delay=0.1, gain=0.5, seconds=7.0, reflections=False)
+    canceller, _ = cancel(first_stream, twice, rate)
+    assert canceller.delay == pytest.approx(0.1, abs=0.002)
+    reopened_at = 8.0
+    second_stream = room(twice, rate, delay=0.25, gain=0.5, seconds=6.5, reflections=False,
+                         coach_at=0.5 - reopened_at)
+    canceller, cleaned = cancel(second_stream, twice, rate, stream_start=reopened_at, canceller=canceller, stream=2)
+    assert canceller.delay == pytest.approx(0.25, abs=0.002)  # found within the new stream's first seconds
+    later = slice(int(4.5 * RATE), int(6.5 * RATE))
+    assert power_db(second_stream[later]) - power_db(cleaned[later]) > 20

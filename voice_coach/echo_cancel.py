@@ -227,7 +227,7 @@ class EchoCanceller:
         cleaned = [self._cancel(self._pending[i:i + BLOCK], self._pending_first + i) for i in range(0, done, BLOCK)]
         self._pending, self._pending_first = self._pending[done:], self._pending_first + done
         # Blocks that are not whole filter steps leave a remainder for the next call: the output
-        # then lags by under 10 ms, and each call still hands back as many samples as it got.
+        # then lags by less than one step, and each call still hands back as many samples as it got.
         self._ready = np.concatenate([self._ready, *cleaned])
         short = max(0, len(block) - len(self._ready))
         out = np.concatenate([np.zeros(short, np.float32), self._ready[:len(block) - short]])
@@ -243,10 +243,9 @@ class EchoCanceller:
         self._ready = np.zeros(0, np.float32)
         self._reset_filters()
 
-    def _coach_number(self, mic_number: int) -> int:
-        """The coach's sample number that the microphone's sample `mic_number` hears as echo."""
-        stream_start = self._stream[1]
-        return mic_number + int(round((stream_start - (self.delay or 0.0)) * RATE))
+    def _echo_offset(self) -> int:
+        """Microphone sample n of this stream hears the speaker's sample n + this as echo."""
+        return int(round((self._stream[1] - self.delay) * RATE))
 
     def _cancel(self, mic: np.ndarray, first: int) -> np.ndarray:
         mic_power = float(np.dot(mic, mic)) / len(mic)
@@ -254,7 +253,7 @@ class EchoCanceller:
         if self.delay is None:
             self._power_out = self._power_in
             return mic
-        seat = self._coach_number(0) + PRE_SAMPLES  # the reference leads: its sample PRE later is heard now
+        seat = self._echo_offset() + PRE_SAMPLES  # the reference leads: its sample PRE later is heard now
         if seat != self._seated:
             self._reset_filters()
             self._seated = seat
@@ -271,16 +270,16 @@ class EchoCanceller:
         self._filter.adapt(adapting)
         powers = np.array([np.dot(adapting, adapting), np.dot(used, used), mic_power * len(mic)]) / len(mic)
         self._errors = self._errors + (powers - self._errors) / SMOOTHING_BLOCKS
-        adapting_error, used_error, mic_power = self._errors
-        if adapting_error < 0.5 * used_error and adapting_error < mic_power:
+        adapting_error, used_error, heard = self._errors
+        if adapting_error < 0.5 * used_error and adapting_error < heard:
             self._used = self._filter.weights.copy()  # the adapting filter cancels clearly better
             self._errors[1] = adapting_error
         elif adapting_error > 8 * used_error + 1e-9:
             self._filter.weights = self._used.copy()  # it learned the person's voice: start over
             self._errors[0] = used_error
-        if used_error > 2 * mic_power + 1e-9:
+        if used_error > 2 * heard + 1e-9:
             self._used[:] = 0  # it adds more than it removes (the room changed): pass the microphone
-            self._errors[1] = mic_power
+            self._errors[1] = heard
         self._power_out = 0.96 * self._power_out + 0.04 * powers[1]
         self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))
         return used.astype(np.float32)
@@ -305,7 +304,7 @@ class EchoCanceller:
         stream_start = int(round(self._stream[1] * RATE))
         # coach samples that could be heard in this window: from (window - latest) to (window end - earliest)
         ref_first = mic_first + stream_start - latest
-        reference = self.speaker.samples(ref_first, count + latest - earliest).astype(np.float64)
+        reference = self.speaker.samples(ref_first, count + latest - earliest)
         if np.mean(reference ** 2) < AUDIBLE_POWER or np.mean(mic ** 2) < AUDIBLE_POWER:
             return
         size = 1 << int(np.ceil(np.log2(len(reference) + count)))
