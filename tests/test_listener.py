@@ -10,11 +10,13 @@ import threading
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import run_cli
 
 from voice_coach import models
 from voice_coach.grammar import Decider, Utterance, build_grammar, plausible, syllables
+from voice_coach.listener import CHUNK_SECONDS, SAMPLE_RATE, Recognizer, listen_to_samples, load_model, read_wav_16k
 from voice_coach.phrases import load_phrases
 
 ENGLISH = build_grammar(load_phrases("en"))
@@ -120,6 +122,32 @@ def test_real_vosk_hears_no_command_in_ordinary_korean_talk(tmp_path):
     assert heard == []
 
 
+def quiet_room_then(word_wav: Path, seconds: float) -> np.ndarray:
+    """`seconds` of a quiet room's hiss, then the word (with the room's hiss under it too)."""
+    word = read_wav_16k(word_wav).astype(np.float32)
+    audio = np.concatenate([np.zeros(int(SAMPLE_RATE * seconds), np.float32), word])
+    audio += np.random.default_rng(7).normal(0, 30, len(audio))  # about -60 dBFS
+    return audio.astype(np.int16)
+
+
+def test_the_decoder_rests_in_a_quiet_room_and_still_hears_the_word_that_follows(tmp_path):
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지", voice="ko+m3", speed=175), 6.0)
+    recognizer = Recognizer(load_model(korean_model()), KOREAN)
+    assert [heard.command for heard in listen_to_samples(recognizer, audio)] == ["pause"]
+    # 8.5 s of audio, of which the word and its surroundings are about 2 s
+    assert recognizer.decoded_seconds < 0.4 * recognizer.t
+
+
+def test_the_decoder_never_rests_while_the_coach_talks(tmp_path):
+    """Over the coach's voice a "pause" must be caught however quiet the cancelled echo leaves it."""
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지"), 3.0)
+    recognizer = Recognizer(load_model(korean_model()), KOREAN)
+    chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
+    for start in range(0, len(audio), chunk):
+        recognizer.feed(audio[start:start + chunk], coach_talking=True)
+    assert recognizer.decoded_seconds == pytest.approx(recognizer.t, abs=0.02)
+
+
 def test_a_missing_model_is_one_line_that_says_how_to_get_one(tmp_path):
     result = run_cli("listen", "--lang", "en", "--file", str(tmp_path / "x.wav"), "--model", str(tmp_path))
     assert result.returncode == 2 and "not a Vosk model folder" in result.stderr
@@ -194,7 +222,7 @@ def test_the_listening_options_are_laid_over_the_model_without_touching_it(tmp_p
     (model / "conf" / "model.conf").write_text(original)
     tuned = models.tuned_for_listening(model, cache=tmp_path / "cache")
     conf = (tuned / "conf" / "model.conf").read_text().splitlines()
-    assert "--beam=10.0" in conf and "--frames-per-chunk=6" in conf and "--frames-per-chunk=20" not in conf
+    assert "--beam=10.0" in conf and "--frames-per-chunk=12" in conf and "--frames-per-chunk=20" not in conf
     assert "--endpoint.rule2.min-trailing-silence=0.2" in conf
     assert (tuned / "am").resolve() == (model / "am").resolve() and (tuned / "conf" / "mfcc.conf").is_file()
     assert (model / "conf" / "model.conf").read_text() == original

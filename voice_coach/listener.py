@@ -24,6 +24,11 @@ CHUNK_SECONDS = 0.02
 """Audio handed to the decoder at a time (seconds): small, so decisions are not held back."""
 PAD_SECONDS = 0.3
 """Quiet given to the decoder when an utterance is ended early (see Recognizer._end_utterance)."""
+REST_AFTER_SECONDS = 0.5
+"""Quiet this long, with nothing pending in the decoder, and the decoder rests (see Recognizer.feed)."""
+PREROLL_SECONDS = 0.3
+"""Audio from before the first voiced frame given to a resting decoder when voice returns: a
+word's first consonant is quieter than the vowel the voice detector notices."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,12 @@ class Recognizer:
         self.decider = Decider(grammar)
         self.voice = VoiceActivity(SAMPLE_RATE)
         self._recent = np.zeros(0, np.int16)
-        """The latest audio, to pad an utterance that ends early with the room's own quiet."""
+        """The latest audio, to pad an utterance that ends early with the room's own quiet, and
+        to give a resting decoder the start of a word."""
+        self.resting = False
+        """The decoder is not being fed: the room has been quiet (see feed)."""
+        self.decoded_seconds = 0.0
+        """Audio the decoder was given (seconds): what resting saves shows against `t`."""
 
     @property
     def t(self) -> float:
@@ -64,16 +74,31 @@ class Recognizer:
         """Mono int16 samples at 16 kHz; `coach_talking`: the coach's voice is in them."""
         self.voice.feed(pcm)
         self._recent = np.concatenate([self._recent, pcm])[-int(SAMPLE_RATE * 0.5):]
+        quiet_for = self.voice.quiet_for()
+        quiet = self.voice.now if quiet_for is None else quiet_for
+        # Decoding is most of the listener's work, and much of a session is quiet. So the decoder
+        # rests while the room is quiet and nothing is pending in it, and gets the word's start
+        # back from the recent audio when voice returns. Not while the coach talks: resting over
+        # its (cancelled) voice cost a "pause" said over it one time in six in the room.
+        if self.resting:
+            if quiet >= len(pcm) / SAMPLE_RATE and not coach_talking:  # no voice in this block
+                return []
+            self.resting = False
+            pcm = self._recent[-(len(pcm) + int(SAMPLE_RATE * PREROLL_SECONDS)):]
         spoken = self.voice.utterance()
+        self.decoded_seconds += len(pcm) / SAMPLE_RATE
         if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
             text = json.loads(self._recognizer.Result()).get("text", "")
             return self._heard(self.decider.final(text, spoken))
         partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        if quiet >= REST_AFTER_SECONDS and not partial.strip() and not coach_talking:
+            # No Reset: that would also drop the speaker adaptation (i-vector) learned so far.
+            self.resting = True
+            return []
         if coach_talking and (barge_in := self.decider.barge_in(partial, self.t)):
             return self._heard(barge_in)
         # Between the coach's sentences too: a word said in a gap is decoded on its own, not as
         # the end of the coach's sentence (the echo guard decides what may pass then).
-        quiet_for = self.voice.quiet_for()
         if self.decider.utterance_over(partial, quiet_for):
             return self._heard(self.decider.final(self._end_utterance(quiet_for), spoken))
         return []
