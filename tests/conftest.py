@@ -42,3 +42,11 @@ def private_training_log(tmp_path, monkeypatch):
     path = tmp_path / "log" / "voice-coach.db"
     monkeypatch.setenv("VOICE_COACH_DB", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    """Every test reads its own settings file (none until it writes one), never the developer's."""
+    path = tmp_path / "settings" / "config.toml"
+    monkeypatch.setenv("VOICE_COACH_CONFIG", str(path))
+    return path

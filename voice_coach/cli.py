@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__, history
+from . import __version__, config, history
 from .audio import AudioDeviceError
 from .describe import describe_plan, duration_text
 from .library import ScriptNotFound, ScriptRef, available_scripts, resolve_script, user_scripts_dir
@@ -23,6 +23,7 @@ from .plan import Plan, PlanError, compile_plan
 from .session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
 from .simulate import ScheduleError, parse_schedule
 from .speech import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
+from .state import VERBOSITIES
 from .workout import Workout
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -75,22 +76,44 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _options(args: argparse.Namespace) -> SessionOptions:
+def _settings(args: argparse.Namespace) -> config.Effective:
+    """The settings file under the flags typed on this command line (ConfigError when it is bad)."""
+    given = {key: getattr(args, dest, None) for key, dest in _FLAG_DESTS.items()}
+    return config.effective(given)
+
+
+_FLAG_DESTS = {"language": "lang", "voice": "voice", "rate": "rate", "volume": "volume",
+               "input_device": "input_device", "output_device": "output_device", "model": "model",
+               "auto_start": "auto_start", "verbosity": "verbosity", "workout": "script"}
+"""Which argparse destination overrides each setting of the settings file."""
+
+
+def _options(settings: config.Effective) -> SessionOptions:
     return SessionOptions(
-        language=getattr(args, "lang", DEFAULT_LANGUAGE),
-        auto_start=getattr(args, "auto_start", None),
-        voice=args.voice,
-        rate=args.rate,
-        output_device=args.output_device,
-        volume=args.volume,
+        language=settings.language,
+        auto_start=settings.auto_start,
+        voice=settings.voice,
+        rate=settings.rate,
+        output_device=settings.output_device,
+        volume=settings.volume,
+        model=settings.model,
+        input_device=settings.input_device,
+        verbosity=settings.verbosity,
     )
 
 
+def _workout_name(settings: config.Effective) -> str:
+    if settings.workout is None:
+        raise UsageProblem("which workout? give its NAME (see `voice-coach list`), or set "
+                           f"`workout = \"NAME\"` in {config.config_path()}")
+    return settings.workout
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    ref, plan = load_script(args.script, args.variation)
-    phrases = load_phrases(args.lang)
-    options = replace(_options(args), db=args.db, resume=args.resume, listen=not args.no_listen,
-                      model=args.model, input_device=args.input_device)
+    settings = _settings(args)
+    ref, plan = load_script(_workout_name(settings), args.variation)
+    phrases = load_phrases(settings.language)
+    options = replace(_options(settings), db=args.db, resume=args.resume, listen=not args.no_listen)
     if args.simulate:
         try:
             schedule = parse_schedule(args.commands or "")
@@ -108,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_say(args: argparse.Namespace) -> int:
     try:
-        say_once(" ".join(args.text), _options(args))
+        say_once(" ".join(args.text), _options(_settings(args)))
     except (AudioDeviceError, SpeechError) as err:
         print(f"voice-coach: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -176,11 +199,12 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from .listener import Recognizer, listen_to_samples, load_model, read_wav_16k
     from .models import ModelMissing, find_model
 
+    settings = _settings(args)
     try:
-        model = find_model(args.lang, args.model)
+        model = find_model(settings.language, settings.model)
     except ModelMissing as err:
         raise UsageProblem(str(err)) from err
-    recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(args.lang)))
+    recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(settings.language)))
     if args.file is None:
         raise UsageProblem("listening to the microphone comes with the voice session; give --file WAV")
     try:
@@ -214,6 +238,32 @@ def cmd_model(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"\n{args.lang}: model ready in {path}")
     return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    path = config.config_path()
+    where = "" if path.is_file() else " (no such file yet: these are the defaults)"
+    print(f"# settings file: {path}{where}")
+    print("# each line: the setting in force, then where it came from; a flag on the command line wins")
+    for line in config.show(settings):
+        print(line)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import CheckSettings, report, run_checks
+
+    settings = _settings(args)
+    checks = CheckSettings(settings.language, settings.voice, settings.rate, settings.volume,
+                           settings.output_device, settings.input_device, settings.model,
+                           args.db or default_db_path())
+    path = config.config_path()
+    print(f"settings file: {path} " + ("(valid)" if path.is_file() else "(none yet: the defaults hold)"))
+    phrase = load_phrases(settings.language).say("check_phrase")
+    passed = report(run_checks(checks, phrase), lambda line: print(line, flush=True))
+    print("all good: `voice-coach run` is ready" if passed else "fix the FAIL lines above, then run the check again")
+    return EXIT_OK if passed else EXIT_FAILED
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -260,10 +310,10 @@ _volume = _number_between(0.1, 1.0, "a volume")
 
 def _voice_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--voice", metavar="ID", help="speech voice (see `voice-coach voices`)")
-    parser.add_argument("--rate", type=int, default=DEFAULT_RATE, metavar="WPM",
+    parser.add_argument("--rate", type=int, metavar="WPM",
                         help=f"speaking rate in words per minute (default {DEFAULT_RATE})")
     parser.add_argument("--output-device", metavar="NAME", help="output device by a piece of its name, or number")
-    parser.add_argument("--volume", type=_volume, default=0.8, metavar="0-1",
+    parser.add_argument("--volume", type=_volume, metavar="0-1",
                         help="output volume from 0.1 to 1 (default 0.8; louder/quieter change it by 0.1)")
 
 
@@ -285,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=cmd_show)
 
     run = commands.add_parser("run", help="run a workout (--text: keyboard and screen; --simulate: instantly)")
-    run.add_argument("script", metavar="NAME|PATH")
+    run.add_argument("script", metavar="NAME|PATH", nargs="?",
+                     help="the workout (default: `workout` in the settings file)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--text", action="store_true", help="print what is said; type commands (no audio needed)")
     # Without --text or --simulate the coach speaks (and falls back to text when it cannot).
@@ -296,8 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, default=None, metavar="SECONDS",
                      help="start each set by itself SECONDS after its announcement (default 3)")
     run.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
-    run.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages(),
-                     help="language of the coach and of the commands")
+    run.add_argument("--lang", choices=available_languages(),
+                     help=f"language of the coach and of the commands (default {DEFAULT_LANGUAGE})")
+    run.add_argument("--verbosity", choices=VERBOSITIES,
+                     help="how much the coach says: full (default), brief (short cues, no tips), "
+                          "minimal (counts, sets and rests)")
     run.add_argument("--resume", action="store_true", help="continue the last unfinished session of this script")
     run.add_argument("--model", metavar="PATH", help="Vosk model folder for spoken commands (see `model status`)")
     run.add_argument("--input-device", metavar="NAME", help="microphone by a piece of its name, or number")
@@ -309,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     say = commands.add_parser("say", help="speak a sentence through the output device")
     say.add_argument("text", nargs="+")
-    say.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
+    say.add_argument("--lang", choices=available_languages())
     _voice_arguments(say)
     say.set_defaults(handler=cmd_say)
 
@@ -331,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     listen = commands.add_parser("listen", help="print the commands recognized in a WAV file (--file)")
     listen.add_argument("--file", type=Path, metavar="WAV", help="a WAV file at any sample rate")
-    listen.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
+    listen.add_argument("--lang", choices=available_languages())
     listen.add_argument("--model", metavar="PATH", help="a Vosk model folder")
     listen.add_argument("--json", action="store_true", help="one JSON object per command")
     listen.set_defaults(handler=cmd_listen)
@@ -341,6 +395,24 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
     model.add_argument("--model", metavar="PATH", help="check this model folder first")
     model.set_defaults(handler=cmd_model)
+
+    settings = commands.add_parser("config", help="the settings in force and where each came from")
+    settings.add_argument("action", choices=["show"])
+    settings.add_argument("--lang", choices=available_languages())
+    settings.add_argument("--verbosity", choices=VERBOSITIES)
+    settings.add_argument("--model", metavar="PATH")
+    settings.add_argument("--input-device", metavar="NAME")
+    settings.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, metavar="SECONDS")
+    _voice_arguments(settings)
+    settings.set_defaults(handler=cmd_config)
+
+    check = commands.add_parser("check", help="self-test: devices, speech, microphone level, model, log")
+    check.add_argument("--lang", choices=available_languages())
+    check.add_argument("--model", metavar="PATH")
+    check.add_argument("--input-device", metavar="NAME")
+    check.add_argument("--db", type=Path, metavar="PATH", help="training log database")
+    _voice_arguments(check)
+    check.set_defaults(handler=cmd_check)
 
     schema = commands.add_parser("schema", help="JSON Schema of the workout script format")
     schema.set_defaults(handler=cmd_schema)

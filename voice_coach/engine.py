@@ -231,9 +231,10 @@ class Engine(CommandHandlers):
                     opening.append(say("next_up", what=step.next_label))
             else:
                 opening = []
-            tips = exercise if step.kind == "rest" and remaining is None else None
+            # Unasked tips only at full verbosity ("tip" still gives one at any).
+            tips = exercise if step.kind == "rest" and remaining is None and self._full else None
             return countdown_beats(seconds, (lead_in or []) + opening, self.phrases, estimate,
-                                   reminder=step.kind == "rest",
+                                   reminder=step.kind == "rest" and self.settings.verbosity != "minimal",
                                    next_tip=(lambda room: self._next_tip(tips, room)) if tips else None)
         # end
         return talk_beats([self._summary(stopped=False)], estimate)
@@ -242,9 +243,14 @@ class Engine(CommandHandlers):
         return RepContext(
             exercise, self.phrases, self.settings.estimate_speech, self.tempo_factor,
             # The first rep of an exercise is guided: every phase cue in full, at the cue's pace.
-            guided_first_rep=step.set == 1 and step.side in (None, exercise.side_names[0]),
-            next_tip=lambda seconds: self._next_tip(exercise, seconds),
+            guided_first_rep=(self._full and step.set == 1 and step.side in (None, exercise.side_names[0])),
+            next_tip=lambda seconds: self._next_tip(exercise, seconds) if self._full else None,
+            cues={"full": "full", "brief": "short", "minimal": "none"}[self.settings.verbosity],
         )
+
+    @property
+    def _full(self) -> bool:
+        return self.settings.verbosity == "full"
 
     def _exercise_intro(self, exercise: ExercisePlan, index: int) -> list[str]:
         say = self.phrases.say
@@ -260,6 +266,8 @@ class Engine(CommandHandlers):
             sentences.append(say("exercise_single", exercise=exercise.name))
         seen_before = any(other.name == exercise.name for other in self.plan.exercises[:index])
         started_before = any(key[0] == index for key in self.records)  # resumed in the middle of it
+        if self.settings.verbosity == "minimal":
+            return sentences  # the person knows the moves: name the exercise and go
         if not seen_before and not started_before:  # set-up once per exercise, not every round of a circuit
             sentences += list(exercise.setup)
         return sentences

@@ -27,6 +27,7 @@ from .phrases import Phrases, load_phrases
 from .plan import Plan
 from .simulate import ScheduledCommand, simulate
 from .speech import DEFAULT_RATE, Pyttsx3Renderer, Renderer, SpeechCache, SpeechError, default_cache_dir
+from .state import Verbosity
 from .timeline import words_per_minute_estimator
 from .voice_in import EchoGuard, VoiceInput
 from .voice_out import VoiceOutput
@@ -56,6 +57,8 @@ class SessionOptions:
     model: str | None = None
     """Vosk model folder; found by language when None."""
     input_device: str | None = None
+    verbosity: Verbosity = "full"
+    """How much the coach says (see state.Verbosity)."""
 
 
 @dataclass
@@ -132,11 +135,13 @@ def make_renderer(voice: str | None, rate: int, language: str) -> Renderer:
     return Pyttsx3Renderer(voice, rate)
 
 
-def workout_phrases(plan: Plan, phrases: Phrases) -> list[str]:
+def workout_phrases(plan: Plan, phrases: Phrases, verbosity: Verbosity = "full") -> list[str]:
     """Everything a workout will say, in the order it says it, then the usual answers to commands."""
-    clock = FakeClock()
-    result = simulate(Engine(plan, phrases, clock, Settings(auto_start_seconds=0.0)), clock)
-    spoken = [event.text for event in result.events if event.kind == "say" and event.text]
+    spoken = []
+    for level in dict.fromkeys([verbosity, "full"]):  # "tip" can be asked for at any verbosity
+        clock = FakeClock()
+        result = simulate(Engine(plan, phrases, clock, Settings(auto_start_seconds=0.0, verbosity=level)), clock)
+        spoken += [event.text for event in result.events if event.kind == "say" and event.text]
     fixed = [phrases.say(key) for key in FIXED_PHRASES]
     numbers = [phrases.number(n) for n in (1, 2, 3)]
     return list(dict.fromkeys(spoken + numbers + fixed))
@@ -152,7 +157,8 @@ def simulate_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Sess
     A simulation is not training: it is logged only into a database named with --db."""
     clock = FakeClock()
     logging = start_logging(ref, plan, options, "simulate", _note) if options.db else None
-    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start),
+    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start,
+                                                   verbosity=options.verbosity),
                     done=logging.done if logging else (), last_time=logging.last_time if logging else None)
     result = simulate(engine, clock, schedule)
     if logging:
@@ -172,7 +178,7 @@ def run_text_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Sess
     clock = MonotonicClock()
     # The screen shows each sentence for as long as it would take to say at --rate.
     settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
-                        estimate_speech=words_per_minute_estimator(options.rate))
+                        estimate_speech=words_per_minute_estimator(options.rate), verbosity=options.verbosity)
     engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
     return run_live_session(engine, clock, Tee(ScreenOutput(), logging.recorder))
 
@@ -185,7 +191,7 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     try:
         renderer = make_renderer(options.voice, options.rate, phrases.language)
         cache = SpeechCache(renderer, default_cache_dir())
-        texts = workout_phrases(plan, phrases)
+        texts = workout_phrases(plan, phrases, options.verbosity)
         screen.note(f"Preparing the coach's voice ({len(texts)} phrases) …")
         cache.prepare(texts[:PRELOAD_BEFORE_START])
     except (SpeechError, OSError) as err:
@@ -202,7 +208,8 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
     fallback = words_per_minute_estimator(options.rate)
     settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
-                        estimate_speech=lambda text: cache.duration(text) or fallback(text))
+                        estimate_speech=lambda text: cache.duration(text) or fallback(text),
+                        verbosity=options.verbosity)
     engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
     commands: queue.Queue[object] = queue.Queue()
     listener = start_listening(options, phrases, clock, output.guard, commands.put, note) if options.listen else None

@@ -189,6 +189,8 @@ class RepContext:
     guided_first_rep: bool
     next_tip: Callable[[float], str | None]
     """The next form tip in rotation that can be said within the given seconds, if any."""
+    cues: Literal["full", "short", "none"] = "full"
+    """Which phase cues may be said: the full one when it fits, only the short one, or none (ticks)."""
 
 
 def rep_beats(
@@ -227,8 +229,8 @@ def rep_beats(
                 time = max(time + seconds, lane.free_at - GAP)
                 continue
             end = time + seconds
-            if rep <= CUE_REPS or (rep == first_rep and restarted):
-                options = [phase.cue, phase.short_cue] if phase.cue else [phase.short_cue]
+            if context.cues != "none" and (rep <= CUE_REPS or (rep == first_rep and restarted)):
+                options = [phase.cue, phase.short_cue] if context.cues == "full" else [phase.short_cue]
                 if not any(lane.say(text, time, deadline=end, rep=rep, instruction=text == phase.cue)
                            for text in options if text):
                     lane.tone(TICK, time, rep=rep)
