@@ -10,7 +10,7 @@ ARGS ?=
 APT_PACKAGES := espeak-ng sox libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint setup apt clean
+.PHONY: run test lint setup apt clean arm64-test
 
 run: setup
 	$(BIN)/voice-coach run $(WORKOUT) $(ARGS)
@@ -39,6 +39,11 @@ $(VENV)/.installed: pyproject.toml
 lint: setup
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check voice_coach tests
+
+# On demand (about 40 minutes, root): the non-audio tests and a simulated workout in a Debian arm64
+# root under qemu-user-static, as on a Raspberry Pi.
+arm64-test:
+	sh tests/arm64/run.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

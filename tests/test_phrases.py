@@ -7,7 +7,7 @@ import string
 import pytest
 from conftest import run_cli
 
-from voice_coach.phrases import COMMANDS, available_languages, load_phrases
+from voice_coach.phrases import COMMANDS, IDLE_COMMANDS, available_languages, load_phrases
 
 ENGLISH = load_phrases("en")
 
@@ -26,6 +26,8 @@ def test_a_language_has_every_command_and_phrase_with_the_same_placeholders(lang
     assert set(phrases.commands) == set(COMMANDS)
     assert all(phrases.commands[command] for command in COMMANDS)
     assert set(phrases.templates) == set(ENGLISH.templates)
+    assert all(phrases.idle[key] for key in IDLE_COMMANDS)
+    assert all("{name}" in phrase for phrase in phrases.idle["start_named"])
     for key, template in ENGLISH.templates.items():
         assert placeholders(phrases.templates[key]) == placeholders(template), key
 

@@ -251,6 +251,51 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    settings = _settings(args)
+    phrases = load_phrases(settings.language)
+    options = replace(_options(settings), db=args.db)
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        try:
+            say_once(text, options)
+        except (AudioDeviceError, SpeechError) as err:
+            print(f"voice-coach: {err}", file=sys.stderr, flush=True)
+
+    def run(ref: ScriptRef, plan: Plan) -> int:
+        # Where the last session stopped is where the next one goes on (no one is at a keyboard to ask).
+        return run_voice_session(ref, plan, phrases, replace(options, resume=True))
+
+    def note(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if settings.workout is not None:
+        resolve_script(settings.workout)  # a wrong default is said now, not when someone asks for it
+    return serve(phrases, settings.workout, settings.input_device, settings.model, say, run, note,
+                 sessions=1 if args.once else None)
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    from . import service
+
+    text = service.unit_text([sys.executable, "-m", "voice_coach"])
+    if args.print:
+        print(text, end="")
+        return EXIT_OK
+    path, failed = service.install(text)
+    print(f"wrote {path}")
+    for line in failed:
+        print(f"voice-coach: {line}", file=sys.stderr)
+    if failed:
+        return EXIT_FAILED
+    print("voice-coach now waits for \"start workout\", and starts at boot; "
+          "its lines: journalctl --user -u voice-coach -f")
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import CheckSettings, report, run_checks
 
@@ -405,6 +450,22 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, metavar="SECONDS")
     _voice_arguments(settings)
     settings.set_defaults(handler=cmd_config)
+
+    serving = commands.add_parser("serve", help="wait, listening for \"start workout\", run it, and wait again")
+    serving.add_argument("--lang", choices=available_languages())
+    serving.add_argument("--verbosity", choices=VERBOSITIES)
+    serving.add_argument("--model", metavar="PATH")
+    serving.add_argument("--input-device", metavar="NAME")
+    serving.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, metavar="SECONDS")
+    serving.add_argument("--workout", dest="script", metavar="NAME", help="what \"start workout\" starts")
+    serving.add_argument("--db", type=Path, metavar="PATH", help="training log database")
+    serving.add_argument("--once", action="store_true", help="return after one workout")
+    _voice_arguments(serving)
+    serving.set_defaults(handler=cmd_serve)
+
+    install = commands.add_parser("install-service", help="start `serve` at boot (a systemd user service)")
+    install.add_argument("--print", action="store_true", help="print the unit instead of installing it")
+    install.set_defaults(handler=cmd_install_service)
 
     check = commands.add_parser("check", help="self-test: devices, speech, microphone level, model, log")
     check.add_argument("--lang", choices=available_languages())

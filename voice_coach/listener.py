@@ -11,6 +11,7 @@ import json
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -161,8 +162,10 @@ def listen_to_samples(recognizer: Recognizer, samples: np.ndarray) -> Iterator[H
     yield from recognizer.flush()
 
 
+@cache
 def load_model(path: Path):
-    """The Vosk model in `path`, with the decoding options listening needs (see models.py)."""
+    """The Vosk model in `path`, with the decoding options listening needs (see models.py). Loaded
+    once per process: `serve` and each session it runs share it (it is most of the memory)."""
     import vosk
 
     from .models import tuned_for_listening

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -21,6 +21,8 @@ COMMANDS = (
     "more_rest", "status", "tip", "help", "louder", "quieter", "stop",
 )
 """Every command the engine understands, in the order help lists them."""
+IDLE_COMMANDS = ("start_workout", "list_workouts", "start_named")
+"""What a waiting coach (`serve`) understands; start_named phrases hold {name}."""
 
 
 class LanguageError(LookupError):
@@ -43,6 +45,9 @@ class Phrases:
     """Number words for counting (index 0 is one); digits are spoken when absent."""
     fillers: tuple[str, ...] = ()
     """Ordinary words offered to the recognizer so that talk is not forced onto a command."""
+    idle: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """What starts a workout from idle (`serve`): start_workout, list_workouts, start_named ({name});
+    not_fillers: filler words the idle grammar leaves out (they sound like its phrases)."""
 
     def say(self, key: str, **fields: object) -> str:
         return self.templates[key].format(**fields)
@@ -80,4 +85,5 @@ def load_phrases(language: str = DEFAULT_LANGUAGE) -> Phrases:
         templates={key: str(value) for key, value in data["phrases"].items()},
         numbers=tuple(str(n) for n in data.get("numbers", ())),
         fillers=tuple(str(word) for word in data.get("fillers", ())),
+        idle={key: tuple(str(p) for p in data["idle"].get(key, ())) for key in (*IDLE_COMMANDS, "not_fillers")},
     )

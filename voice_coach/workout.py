@@ -263,4 +263,7 @@ class Workout(_Strict):
     sources: list[Text] = Field(default_factory=list, description="Where the guidance comes from")
     equipment: list[Name] = Field(default_factory=list, description="What to have ready")
     safety: list[Text] = Field(default_factory=list, description="Warnings spoken at the start")
+    spoken_names: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], list[Name]] = Field(
+        default_factory=dict, description="Per language (ISO 639 code), the names a person may say to "
+        "start this workout from `voice-coach serve` (\"start NAME\"); the title is used when absent")
     exercises: list[Item] = Field(min_length=1, max_length=100, description="Exercises or blocks")

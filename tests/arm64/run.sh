@@ -1,0 +1,60 @@
+#!/bin/sh
+# Proof on arm64 (the Raspberry Pi's architecture): build a Debian bookworm arm64 root with
+# debootstrap, run it under qemu-user-static, install voice-coach and its dependencies there from
+# the package registries (vosk has aarch64 wheels), and run the test suite without the tests that
+# need a sound server, plus a simulated workout. Prints how long each stage took.
+#   make arm64-test            (needs root; about 40 minutes on two cores, the root is kept for reuse)
+set -eu
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${ARM64_ROOT:-/var/tmp/voice-coach-arm64}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+started=$(date +%s)
+stage() { echo "== $1 ($(($(date +%s) - started)) s so far)"; }
+
+stage "host tools: debootstrap, qemu-user-static"
+missing=""
+for p in debootstrap qemu-user-static binfmt-support; do
+    dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# Containers often start without binfmt_misc: without it the kernel cannot hand arm64 programs to qemu.
+[ -e /proc/sys/fs/binfmt_misc/register ] || $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || $SUDO update-binfmts --enable qemu-aarch64
+
+if [ ! -e "$ROOT/.voice-coach-root" ]; then
+    stage "debootstrap bookworm arm64 into $ROOT"
+    $SUDO rm -rf "$ROOT"
+    $SUDO debootstrap --arch=arm64 --variant=minbase \
+        --include=python3,python3-venv,python3-pip,espeak-ng,libportaudio2,sox,ca-certificates \
+        bookworm "$ROOT" "$MIRROR" >/dev/null
+    $SUDO touch "$ROOT/.voice-coach-root"
+fi
+
+stage "copy the checkout in"
+$SUDO rm -rf "$ROOT/voice-coach"
+$SUDO mkdir -p "$ROOT/voice-coach"
+(cd "$REPO" && git ls-files -z | xargs -0 tar -cf - ) | $SUDO tar -xf - -C "$ROOT/voice-coach"
+$SUDO cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+mountpoint -q "$ROOT/proc" || $SUDO mount -t proc proc "$ROOT/proc"
+trap '$SUDO umount "$ROOT/proc" 2>/dev/null || true' EXIT
+
+in_root() { $SUDO chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 /bin/sh -c "$1"; }
+
+stage "install voice-coach and its test dependencies (pip, aarch64 wheels)"
+in_root "uname -m && cd /voice-coach && [ -x /venv/bin/python ] || python3 -m venv /venv; \
+         /venv/bin/pip install --quiet --upgrade pip && /venv/bin/pip install --quiet -e '.[test]'"
+
+stage "the test suite without a sound server"
+in_root "cd /voice-coach && /venv/bin/python -m pytest -q -p no:cacheprovider \
+         --ignore=tests/test_voice_out.py --ignore=tests/test_voice_room.py --ignore=tests/test_check.py \
+         -k 'not in_the_room'"
+
+stage "a simulated workout"
+in_root "cd /voice-coach && /venv/bin/voice-coach run reverse-lunge --simulate --auto-start | tail -3 && \
+         /venv/bin/voice-coach run reverse-lunge --simulate --auto-start --lang ko | tail -1"
+
+stage "done: arm64 passed in $(($(date +%s) - started)) s"
