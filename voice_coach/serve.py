@@ -8,8 +8,8 @@ workouts"), so it never hears itself. In a quiet room the decoder rests, so wait
 from __future__ import annotations
 
 import queue
+import select
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,12 +83,16 @@ class Waiting:
     def __init__(self, model, grammar: Grammar, input_device: str | None, note: Callable[[str], None]):
         self.model, self.grammar, self.input_device, self.note = model, grammar, input_device, note
         self._heard: queue.Queue[str] = queue.Queue()
-        if sys.stdin is not None and sys.stdin.isatty():
-            threading.Thread(target=self._read_keyboard, daemon=True, name="serve-keys").start()
+        self._keyboard = sys.stdin if sys.stdin is not None and sys.stdin.isatty() else None
 
-    def _read_keyboard(self) -> None:
-        for line in sys.stdin:
-            self._heard.put(line.strip())
+    def _typed(self, seconds: float) -> str | None:
+        """A line typed within `seconds`. Read only while waiting (no thread): during a workout
+        the session reads the keyboard itself."""
+        if self._keyboard is None:
+            time.sleep(seconds)
+            return None
+        ready, _, _ = select.select([self._keyboard], [], [], seconds)
+        return self._keyboard.readline().strip() if ready else None
 
     def next_choice(self) -> Choice:
         listener = None
@@ -106,8 +110,10 @@ class Waiting:
                                       f"{RETRY_SECONDS:.0f} s; type commands meanwhile")
                             said_deaf = True
                 try:
-                    heard = self._heard.get(timeout=0.5)
+                    heard = self._heard.get_nowait()
                 except queue.Empty:
+                    heard = self._typed(0.2)
+                if not heard:
                     continue
                 choice = choice_for(self.grammar, heard)
                 if choice is not None:
