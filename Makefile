@@ -41,8 +41,8 @@ lint: setup
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check voice_coach tests
 
-# On demand (about 40 minutes, root): the non-audio tests and a simulated workout in a Debian arm64
-# root under qemu-user-static, as on a Raspberry Pi.
+# The non-audio tests and simulated workouts in a Debian arm64 root under qemu-user-static, as on a
+# Raspberry Pi (about 20 minutes, root; CI runs it after the tests).
 arm64-test:
 	sh tests/arm64/run.sh
 
