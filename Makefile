@@ -42,7 +42,7 @@ lint: setup
 	$(BIN)/ruff check voice_coach tests
 
 # The non-audio tests and simulated workouts in a Debian arm64 root under qemu-user-static, as on a
-# Raspberry Pi (about 20 minutes, root; CI runs it after the tests).
+# Raspberry Pi (about 20 minutes, root; on demand).
 arm64-test:
 	sh tests/arm64/run.sh
 

@@ -136,16 +136,23 @@ def test_tones_have_their_pitch_and_their_spacing():
 
 def test_a_real_time_run_of_quick_try_plays_every_tone_count_and_cue_on_time(renderer):
     plan = compile_plan(load_workout(resolve_script("quick-try").path))
-    with Recorder() as heard:
-        delivered, cache = run_spoken(plan, renderer)
-    tones, latency = onset_deviations(heard.samples, delivered)
-    speech = speech_deviations(heard.samples, delivered, cache, latency)
-    counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True)
-    planned_tones = sum(1 for event, _ in delivered if event.kind == "tone")
-    assert planned_tones >= 15 and len(tones) == planned_tones
-    assert len(counts) == 8 and len(speech) >= 20
-    every = np.concatenate([tones, speech])
-    assert np.max(np.abs(every)) < 0.020, every  # drift from the plan
+    # A sound-server underrun on a busy shared machine ("ALSA lib pcm.c: underrun occurred") delays
+    # everything after it by tens of milliseconds. One more run tells such a glitch from a fault:
+    # a coach that is off its plan is off in both.
+    for attempt in (1, 2):
+        with Recorder() as heard:
+            delivered, cache = run_spoken(plan, renderer)
+        tones, latency = onset_deviations(heard.samples, delivered)
+        speech = speech_deviations(heard.samples, delivered, cache, latency)
+        counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True)
+        planned_tones = sum(1 for event, _ in delivered if event.kind == "tone")
+        assert planned_tones >= 15 and len(tones) == planned_tones
+        assert len(counts) == 8 and len(speech) >= 20
+        every = np.concatenate([tones, speech])
+        on_time = np.max(np.abs(every)) < 0.020  # drift from the plan
+        if on_time or attempt == 2:
+            break
+    assert on_time, every
     assert np.percentile(np.abs(every - np.median(every)), 95) < 0.010, every  # jitter
 
 
