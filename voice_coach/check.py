@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .session import SessionOptions
+
 RECORD_SECONDS = 3.0
 """How long the microphone is recorded while the test phrase plays (seconds)."""
 QUIET_DBFS = -45.0
@@ -35,29 +37,18 @@ class Result:
         return f"{self.status:4}  {self.what}" + (f"  -> {self.fix}" if self.fix else "")
 
 
-@dataclass
-class CheckSettings:
-    language: str
-    voice: str | None
-    rate: int
-    volume: float
-    output_device: str | None
-    input_device: str | None
-    model: str | None
-    db: Path
-
-
-def run_checks(settings: CheckSettings, phrase: str) -> Iterator[Result]:
-    """Every check in order; a later one uses what an earlier one found (the recording)."""
+def run_checks(settings: SessionOptions, db: Path, phrase: str) -> Iterator[Result]:
+    """Every check in order, with the settings a session would use; a later check uses what an
+    earlier one found (the recording)."""
     yield from _devices(settings)
     recording: list[np.ndarray] = []
     yield _speak_and_record(settings, phrase, recording)
     yield _input_level(recording[0] if recording else None)
     yield _model(settings, recording[0] if recording else None)
-    yield _database(settings.db)
+    yield _database(db)
 
 
-def _devices(settings: CheckSettings) -> Iterator[Result]:
+def _devices(settings: SessionOptions) -> Iterator[Result]:
     try:
         import sounddevice as sd
 
@@ -77,28 +68,25 @@ def _devices(settings: CheckSettings) -> Iterator[Result]:
         yield Result("PASS", f"{kind} device: {info['name']} ({int(info['default_samplerate'])} Hz)")
 
 
-def _speak_and_record(settings: CheckSettings, phrase: str, recording: list[np.ndarray]) -> Result:
+def _speak_and_record(settings: SessionOptions, phrase: str, recording: list[np.ndarray]) -> Result:
     """Plays the test phrase while recording RECORD_SECONDS from the microphone."""
     from .audio import AudioDeviceError
-    from .listener import SAMPLE_RATE, to_16k
-    from .session import SessionOptions, say_once
+    from .listener import to_16k
+    from .session import say_once
     from .speech import SpeechError
 
-    options = SessionOptions(language=settings.language, voice=settings.voice, rate=settings.rate,
-                             volume=settings.volume, output_device=settings.output_device)
     recorded: dict[str, object] = {}
     thread = threading.Thread(target=_record, args=(settings.input_device, recorded), daemon=True)
     thread.start()
     try:
-        seconds = say_once(phrase, options)
+        seconds = say_once(phrase, settings)
     except (AudioDeviceError, SpeechError, OSError) as err:
         result = Result("FAIL", f"speaking: {err}", "install espeak-ng, and check the output device above")
     else:
         result = Result("PASS", f"speaking: played the test phrase ({seconds:.1f} s): did you hear it?")
     thread.join(RECORD_SECONDS + 5)
     if "samples" in recorded:
-        samples, rate = recorded["samples"], recorded["rate"]
-        recording.append(to_16k(samples, rate) if rate != SAMPLE_RATE else samples)  # type: ignore[arg-type]
+        recording.append(to_16k(recorded["samples"], recorded["rate"]))  # type: ignore[arg-type]
     elif "error" in recorded and result.status == "PASS":
         result = Result("FAIL", f"recording: {recorded['error']}", "check the input device above")
     return result
@@ -136,7 +124,7 @@ def _input_level(samples: np.ndarray | None) -> Result:
     return Result("PASS", what)
 
 
-def _model(settings: CheckSettings, samples: np.ndarray | None) -> Result:
+def _model(settings: SessionOptions, samples: np.ndarray | None) -> Result:
     import json
 
     import vosk

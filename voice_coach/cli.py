@@ -297,16 +297,14 @@ def cmd_install_service(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import CheckSettings, report, run_checks
+    from .check import report, run_checks
 
     settings = _settings(args)
-    checks = CheckSettings(settings.language, settings.voice, settings.rate, settings.volume,
-                           settings.output_device, settings.input_device, settings.model,
-                           args.db or default_db_path())
     path = config.config_path()
     print(f"settings file: {path} " + ("(valid)" if path.is_file() else "(none yet: the defaults hold)"))
     phrase = load_phrases(settings.language).say("check_phrase")
-    passed = report(run_checks(checks, phrase), lambda line: print(line, flush=True))
+    checks = run_checks(_options(settings), args.db or default_db_path(), phrase)
+    passed = report(checks, lambda line: print(line, flush=True))
     print("all good: `voice-coach run` is ready" if passed else "fix the FAIL lines above, then run the check again")
     return EXIT_OK if passed else EXIT_FAILED
 
@@ -362,6 +360,20 @@ def _voice_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output volume from 0.1 to 1 (default 0.8; louder/quieter change it by 0.1)")
 
 
+def _setting_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that override the settings file (see config.py), the same on every command."""
+    parser.add_argument("--lang", choices=available_languages(),
+                        help=f"language of the coach and of the commands (default {DEFAULT_LANGUAGE})")
+    parser.add_argument("--verbosity", choices=VERBOSITIES,
+                        help="how much the coach says: full (default), brief (short cues, no tips), "
+                             "minimal (counts, sets and rests)")
+    parser.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, default=None, metavar="SECONDS",
+                        help="start each set by itself SECONDS after its announcement (default 3)")
+    parser.add_argument("--model", metavar="PATH", help="Vosk model folder for spoken commands (see `model status`)")
+    parser.add_argument("--input-device", metavar="NAME", help="microphone by a piece of its name, or number")
+    _voice_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voice-coach",
@@ -389,21 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="with --simulate: one JSON object per event")
     run.add_argument("--commands", metavar="SCHEDULE",
                      help="with --simulate: commands at times, e.g. '0:45 pause; 1:10 resume; 2:00 next'")
-    run.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, default=None, metavar="SECONDS",
-                     help="start each set by itself SECONDS after its announcement (default 3)")
     run.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
-    run.add_argument("--lang", choices=available_languages(),
-                     help=f"language of the coach and of the commands (default {DEFAULT_LANGUAGE})")
-    run.add_argument("--verbosity", choices=VERBOSITIES,
-                     help="how much the coach says: full (default), brief (short cues, no tips), "
-                          "minimal (counts, sets and rests)")
     run.add_argument("--resume", action="store_true", help="continue the last unfinished session of this script")
-    run.add_argument("--model", metavar="PATH", help="Vosk model folder for spoken commands (see `model status`)")
-    run.add_argument("--input-device", metavar="NAME", help="microphone by a piece of its name, or number")
     run.add_argument("--no-listen", action="store_true", help="speak, but take commands from the keyboard only")
     run.add_argument("--db", type=Path, metavar="PATH", help="training log database (default: $VOICE_COACH_DB or "
                      "~/.local/share/voice-coach/voice-coach.db; simulations log only when given)")
-    _voice_arguments(run)
+    _setting_arguments(run)
     run.set_defaults(handler=cmd_run)
 
     say = commands.add_parser("say", help="speak a sentence through the output device")
@@ -443,24 +446,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     settings = commands.add_parser("config", help="the settings in force and where each came from")
     settings.add_argument("action", choices=["show"])
-    settings.add_argument("--lang", choices=available_languages())
-    settings.add_argument("--verbosity", choices=VERBOSITIES)
-    settings.add_argument("--model", metavar="PATH")
-    settings.add_argument("--input-device", metavar="NAME")
-    settings.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, metavar="SECONDS")
-    _voice_arguments(settings)
+    _setting_arguments(settings)
     settings.set_defaults(handler=cmd_config)
 
     serving = commands.add_parser("serve", help="wait, listening for \"start workout\", run it, and wait again")
-    serving.add_argument("--lang", choices=available_languages())
-    serving.add_argument("--verbosity", choices=VERBOSITIES)
-    serving.add_argument("--model", metavar="PATH")
-    serving.add_argument("--input-device", metavar="NAME")
-    serving.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, metavar="SECONDS")
+    _setting_arguments(serving)
     serving.add_argument("--workout", dest="script", metavar="NAME", help="what \"start workout\" starts")
     serving.add_argument("--db", type=Path, metavar="PATH", help="training log database")
     serving.add_argument("--once", action="store_true", help="return after one workout")
-    _voice_arguments(serving)
     serving.set_defaults(handler=cmd_serve)
 
     install = commands.add_parser("install-service", help="start `serve` at boot (a systemd user service)")
@@ -468,11 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     install.set_defaults(handler=cmd_install_service)
 
     check = commands.add_parser("check", help="self-test: devices, speech, microphone level, model, log")
-    check.add_argument("--lang", choices=available_languages())
-    check.add_argument("--model", metavar="PATH")
-    check.add_argument("--input-device", metavar="NAME")
+    _setting_arguments(check)
     check.add_argument("--db", type=Path, metavar="PATH", help="training log database")
-    _voice_arguments(check)
     check.set_defaults(handler=cmd_check)
 
     schema = commands.add_parser("schema", help="JSON Schema of the workout script format")

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .loading import Problem, ScriptError
 from .phrases import DEFAULT_LANGUAGE, available_languages
 from .speech import DEFAULT_RATE
+from .state import Verbosity
 
 
 class ConfigError(ScriptError):
@@ -42,7 +43,7 @@ class Config(BaseModel):
     model: str | None = Field(None, description="Vosk model folder for spoken commands")
     auto_start: float | None = Field(None, ge=0, le=600, description="start each set by itself after this "
                                      "many seconds (none: wait for 'ready')")
-    verbosity: Literal["full", "brief", "minimal"] = Field("full", description="how much the coach says")
+    verbosity: Verbosity = Field("full", description="how much the coach says")
     workout: str | None = Field(None, description="the workout `serve` starts on 'start workout' (a name or path)")
 
     @field_validator("language")

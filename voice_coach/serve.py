@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .grammar import Grammar
-from .library import ScriptRef, available_scripts
+from .library import ScriptNotFound, ScriptRef, available_scripts, resolve_script
 from .loading import ScriptError, load_workout
 from .phrases import Phrases, _normalize
 from .plan import compile_plan
@@ -137,7 +137,6 @@ def serve(phrases: Phrases, default_workout: str | None, input_device: str | Non
           say: Callable[[str], None], run: Callable[[ScriptRef, object], int], note: Callable[[str], None],
           sessions: int | None = None) -> int:
     """Wait, run what is asked for, wait again; `sessions`: stop after that many (tests)."""
-    from .library import ScriptNotFound, resolve_script
     from .listener import load_model
     from .models import ModelMissing, find_model
 
