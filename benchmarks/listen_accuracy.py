@@ -25,14 +25,21 @@ from pathlib import Path
 import numpy as np
 from listen_corpus import COMMAND_CONDITIONS, OTHER_LANGUAGE, TALK, TALK_CONDITIONS
 
-from voice_coach.grammar import build_grammar
-from voice_coach.library import resolve_script
-from voice_coach.listener import CHUNK_SECONDS, SAMPLE_RATE, Recognizer, listen_to_samples, load_model, read_wav_16k
-from voice_coach.loading import load_workout
-from voice_coach.models import find_model
-from voice_coach.phrases import load_phrases
-from voice_coach.plan import compile_plan
-from voice_coach.session import workout_phrases
+from voice_coach.app.session import workout_phrases
+from voice_coach.core.phrases import load_phrases
+from voice_coach.core.plan import compile_plan
+from voice_coach.listening.grammar import build_grammar
+from voice_coach.listening.models import find_model
+from voice_coach.listening.recognizer import (
+    CHUNK_SECONDS,
+    SAMPLE_RATE,
+    Recognizer,
+    listen_to_samples,
+    load_model,
+    read_wav_16k,
+)
+from voice_coach.workouts.library import resolve_script
+from voice_coach.workouts.loading import load_workout
 
 
 def synthesize(text: str, voice: str, speed: int, pitch: int, folder: Path) -> np.ndarray:

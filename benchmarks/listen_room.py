@@ -43,14 +43,14 @@ from room_listening import (  # noqa: E402
     wait_until,
 )
 
-from voice_coach.audio import STOP_FADE_SECONDS  # noqa: E402
-from voice_coach.events import Event  # noqa: E402
-from voice_coach.library import resolve_script  # noqa: E402
-from voice_coach.listener import read_wav_16k  # noqa: E402
-from voice_coach.loading import load_workout  # noqa: E402
-from voice_coach.phrases import load_phrases  # noqa: E402
-from voice_coach.plan import compile_plan  # noqa: E402
-from voice_coach.session import workout_phrases  # noqa: E402
+from voice_coach.app.session import workout_phrases  # noqa: E402
+from voice_coach.audio.speaker import STOP_FADE_SECONDS  # noqa: E402
+from voice_coach.core.events import Event  # noqa: E402
+from voice_coach.core.phrases import load_phrases  # noqa: E402
+from voice_coach.core.plan import compile_plan  # noqa: E402
+from voice_coach.listening.recognizer import read_wav_16k  # noqa: E402
+from voice_coach.workouts.library import resolve_script  # noqa: E402
+from voice_coach.workouts.loading import load_workout  # noqa: E402
 
 SCRIPTS = ("quick-try", "reverse-lunge-glutes", "reverse-lunge")
 

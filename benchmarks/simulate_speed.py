@@ -8,13 +8,13 @@ from __future__ import annotations
 import statistics
 import time
 
-from voice_coach.clock import FakeClock
-from voice_coach.engine import Engine, Settings
-from voice_coach.library import available_scripts
-from voice_coach.loading import load_workout
-from voice_coach.phrases import load_phrases
-from voice_coach.plan import compile_plan
-from voice_coach.simulate import parse_schedule, simulate
+from voice_coach.core.clock import FakeClock
+from voice_coach.core.engine.machine import Engine, Settings
+from voice_coach.core.phrases import load_phrases
+from voice_coach.core.plan import compile_plan
+from voice_coach.core.simulate import parse_schedule, simulate
+from voice_coach.workouts.library import available_scripts
+from voice_coach.workouts.loading import load_workout
 
 COMMANDS = "1:00 pause; 1:20 resume; 1:40 slower; 2:30 status; 3:00 next; 3:20 tip; 3:40 back; 5:00 faster"
 

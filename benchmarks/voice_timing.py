@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from room import Recorder, ensure_room, onset_deviations, run_spoken, speech_deviations  # noqa: E402
 
-from voice_coach.library import resolve_script  # noqa: E402
-from voice_coach.loading import load_workout  # noqa: E402
-from voice_coach.plan import compile_plan  # noqa: E402
-from voice_coach.speech import Pyttsx3Renderer  # noqa: E402
+from voice_coach.core.plan import compile_plan  # noqa: E402
+from voice_coach.speech.tts import Pyttsx3Renderer  # noqa: E402
+from voice_coach.workouts.library import resolve_script  # noqa: E402
+from voice_coach.workouts.loading import load_workout  # noqa: E402
 
 
 def report(name: str, deviations: np.ndarray) -> None:

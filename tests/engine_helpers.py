@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from voice_coach.clock import FakeClock
-from voice_coach.engine import Engine, Settings
-from voice_coach.events import Event
-from voice_coach.library import resolve_script
-from voice_coach.loading import load_workout, parse_workout
-from voice_coach.phrases import load_phrases
-from voice_coach.plan import Plan, compile_plan
-from voice_coach.simulate import parse_schedule, simulate
+from voice_coach.core.clock import FakeClock
+from voice_coach.core.engine.machine import Engine, Settings
+from voice_coach.core.events import Event
+from voice_coach.core.phrases import load_phrases
+from voice_coach.core.plan import Plan, compile_plan
+from voice_coach.core.simulate import parse_schedule, simulate
+from voice_coach.workouts.library import resolve_script
+from voice_coach.workouts.loading import load_workout, parse_workout
 
 
 def bundled_plan(name: str) -> Plan:

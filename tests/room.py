@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voice_coach.audio import AudioClock, Speaker
-from voice_coach.engine import Engine, Settings
-from voice_coach.events import BEEP, GO, TICK
-from voice_coach.live import ScreenOutput, run_live_session
-from voice_coach.phrases import load_phrases
-from voice_coach.session import workout_phrases
-from voice_coach.speech import SpeechCache
-from voice_coach.timeline import words_per_minute_estimator
-from voice_coach.voice_out import VoiceOutput
+from voice_coach.app.live import ScreenOutput, run_live_session
+from voice_coach.app.session import workout_phrases
+from voice_coach.audio.speaker import AudioClock, Speaker
+from voice_coach.audio.voice_out import VoiceOutput
+from voice_coach.core.engine.machine import Engine, Settings
+from voice_coach.core.events import BEEP, GO, TICK
+from voice_coach.core.phrases import load_phrases
+from voice_coach.core.timeline import words_per_minute_estimator
+from voice_coach.speech.tts import SpeechCache
 
 SINK = "room"
 RATE = 44100

@@ -14,20 +14,20 @@ from pathlib import Path
 
 from room import SINK
 
-from voice_coach.audio import AudioClock, Speaker
-from voice_coach.engine import Engine, Settings
-from voice_coach.events import Event
-from voice_coach.grammar import build_grammar
-from voice_coach.listener import Recognizer, load_model
-from voice_coach.live import ScreenOutput, Tee, run_live_session
-from voice_coach.models import find_model
-from voice_coach.phrases import load_phrases
-from voice_coach.plan import Plan
-from voice_coach.session import workout_phrases
-from voice_coach.speech import Pyttsx3Renderer, SpeechCache
-from voice_coach.timeline import words_per_minute_estimator
-from voice_coach.voice_in import VoiceInput
-from voice_coach.voice_out import VoiceOutput
+from voice_coach.app.live import ScreenOutput, Tee, run_live_session
+from voice_coach.app.session import workout_phrases
+from voice_coach.audio.speaker import AudioClock, Speaker
+from voice_coach.audio.voice_out import VoiceOutput
+from voice_coach.core.engine.machine import Engine, Settings
+from voice_coach.core.events import Event
+from voice_coach.core.phrases import load_phrases
+from voice_coach.core.plan import Plan
+from voice_coach.core.timeline import words_per_minute_estimator
+from voice_coach.listening.grammar import build_grammar
+from voice_coach.listening.models import find_model
+from voice_coach.listening.recognizer import Recognizer, load_model
+from voice_coach.listening.voice_in import VoiceInput
+from voice_coach.speech.tts import Pyttsx3Renderer, SpeechCache
 
 PERSON_VOICE = "ko+m3"
 """The person speaks with another espeak-ng voice than the coach's (ko)."""

@@ -7,9 +7,9 @@ import json
 import pytest
 from conftest import SCRIPTS
 
-from voice_coach.library import resolve_script
-from voice_coach.loading import load_workout
-from voice_coach.plan import compile_plan
+from voice_coach.core.plan import compile_plan
+from voice_coach.workouts.library import resolve_script
+from voice_coach.workouts.loading import load_workout
 
 
 def plan_of(name: str, variation: str | None = None):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach.echo_cancel import RATE, EchoCanceller
+from voice_coach.listening.echo_cancel import RATE, EchoCanceller
 
 COACH_RATE = 22050
 """espeak-ng's rate: the speaker plays at another rate than the microphone records."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from engine_helpers import bundled_plan, counts, first, inline_plan, make_engine, run, says, states
 
-from voice_coach.engine import Mode
+from voice_coach.core.engine.machine import Mode
 
 LUNGE = bundled_plan("reverse-lunge")
 GLUTES = bundled_plan("reverse-lunge-glutes")

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from voice_coach.engine import Mode
-from voice_coach.phrases import COMMANDS, load_phrases
+from voice_coach.core.engine.machine import Mode
+from voice_coach.core.phrases import COMMANDS, load_phrases
 
 PLANS = {
     "quick-try": bundled_plan("quick-try"),

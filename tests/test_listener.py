@@ -14,10 +14,17 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from voice_coach import models
-from voice_coach.grammar import Decider, Utterance, build_grammar, plausible, syllables
-from voice_coach.listener import CHUNK_SECONDS, SAMPLE_RATE, Recognizer, listen_to_samples, load_model, read_wav_16k
-from voice_coach.phrases import load_phrases
+from voice_coach.core.phrases import load_phrases
+from voice_coach.listening import models
+from voice_coach.listening.grammar import Decider, Utterance, build_grammar, plausible, syllables
+from voice_coach.listening.recognizer import (
+    CHUNK_SECONDS,
+    SAMPLE_RATE,
+    Recognizer,
+    listen_to_samples,
+    load_model,
+    read_wav_16k,
+)
 
 ENGLISH = build_grammar(load_phrases("en"))
 KOREAN = build_grammar(load_phrases("ko"))

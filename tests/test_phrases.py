@@ -7,7 +7,7 @@ import string
 import pytest
 from conftest import run_cli
 
-from voice_coach.phrases import COMMANDS, IDLE_COMMANDS, available_languages, load_phrases
+from voice_coach.core.phrases import COMMANDS, IDLE_COMMANDS, available_languages, load_phrases
 
 ENGLISH = load_phrases("en")
 

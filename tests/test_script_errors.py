@@ -11,7 +11,7 @@ from conftest import SCRIPTS, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voice_coach.loading import ScriptError, load_workout, parse_workout
+from voice_coach.workouts.loading import ScriptError, load_workout, parse_workout
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): .+$")
 

@@ -12,8 +12,8 @@ import pytest
 from room import ensure_room
 from room_listening import person_clip, play_person
 
-from voice_coach.phrases import load_phrases
-from voice_coach.serve import LIST, START, Choice, catalog_for, choice_for, idle_grammar
+from voice_coach.app.serve import LIST, START, Choice, catalog_for, choice_for, idle_grammar
+from voice_coach.core.phrases import load_phrases
 
 SHORT = """\
 name: Short serve check

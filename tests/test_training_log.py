@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 from conftest import ROOT, run_cli
 
-from voice_coach.log import MIGRATIONS, SCHEMA_VERSION, TrainingLog, migrate
+from voice_coach.training.log import MIGRATIONS, SCHEMA_VERSION, TrainingLog, migrate
 
 FAST = """\
 name: Fast log check

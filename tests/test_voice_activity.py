@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice_coach.voice_activity import VoiceActivity
+from voice_coach.listening.voice_activity import VoiceActivity
 
 RATE = 16000
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice_coach.echo import EchoModel
-from voice_coach.voice_in import EchoGuard
+from voice_coach.listening.echo import EchoModel
+from voice_coach.listening.voice_in import EchoGuard
 
 RATE = 16000
 

@@ -27,12 +27,12 @@ from room import (
     unplug_room,
 )
 
-from voice_coach.audio import Speaker, tone_samples
-from voice_coach.events import BEEP, GO, TICK
-from voice_coach.library import resolve_script
-from voice_coach.loading import load_workout
-from voice_coach.plan import compile_plan
-from voice_coach.speech import Pyttsx3Renderer, SpeechCache
+from voice_coach.audio.speaker import Speaker, tone_samples
+from voice_coach.core.events import BEEP, GO, TICK
+from voice_coach.core.plan import compile_plan
+from voice_coach.speech.tts import Pyttsx3Renderer, SpeechCache
+from voice_coach.workouts.library import resolve_script
+from voice_coach.workouts.loading import load_workout
 
 PHRASE = "Slow on the way down, fast on the way up"
 
@@ -90,7 +90,7 @@ def test_stop_silences_a_phrase_within_50_ms(renderer):
     mixer = speaker.open()
     try:
         with Recorder() as heard:
-            from voice_coach.audio import resample
+            from voice_coach.audio.speaker import resample
 
             mixer.schedule(resample(clip, mixer.sample_rate), mixer.frames + 2000, "long")
             time.sleep(1.2)
@@ -214,7 +214,7 @@ def test_pulling_the_output_away_pauses_and_bringing_it_back_resumes(tmp_path):
 
 
 def test_the_piper_voice_speaks_in_the_room():
-    from voice_coach.piper_voice import PiperRenderer
+    from voice_coach.speech.piper_voice import PiperRenderer
 
     expected = PiperRenderer().render(PHRASE).seconds
     with Recorder() as heard:
@@ -235,11 +235,11 @@ def test_resuming_cuts_the_pause_announcement_short(renderer):
     what it says next. The real mixer and voice output, without a device (the test pulls blocks)."""
     import io
 
-    from voice_coach.audio import AudioClock, Mixer
-    from voice_coach.events import Event
-    from voice_coach.live import ScreenOutput
-    from voice_coach.phrases import load_phrases
-    from voice_coach.voice_out import VoiceOutput
+    from voice_coach.app.live import ScreenOutput
+    from voice_coach.audio.speaker import AudioClock, Mixer
+    from voice_coach.audio.voice_out import VoiceOutput
+    from voice_coach.core.events import Event
+    from voice_coach.core.phrases import load_phrases
 
     rate = 16000
     speaker = Speaker()

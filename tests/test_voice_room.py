@@ -97,11 +97,11 @@ def test_a_microphone_that_goes_silent_is_reopened_and_listening_goes_on(tmp_pat
     suspended PulseAudio sink does exactly that to its monitor."""
     from room import _pactl
 
-    from voice_coach.grammar import build_grammar
-    from voice_coach.listener import Recognizer, load_model
-    from voice_coach.models import find_model
-    from voice_coach.phrases import load_phrases
-    from voice_coach.voice_in import EchoGuard, VoiceInput
+    from voice_coach.core.phrases import load_phrases
+    from voice_coach.listening.grammar import build_grammar
+    from voice_coach.listening.models import find_model
+    from voice_coach.listening.recognizer import Recognizer, load_model
+    from voice_coach.listening.voice_in import EchoGuard, VoiceInput
 
     commands, notes = [], []
     recognizer = Recognizer(load_model(find_model("ko").path), build_grammar(load_phrases("ko")))

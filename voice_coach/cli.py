@@ -12,19 +12,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__, config, history
-from .audio import AudioDeviceError
-from .describe import describe_plan, duration_text
-from .library import ScriptNotFound, ScriptRef, available_scripts, resolve_script, user_scripts_dir
-from .loading import ScriptError, load_workout
-from .log import LogError, TrainingLog, default_db_path
-from .phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
-from .plan import Plan, PlanError, compile_plan
-from .session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
-from .simulate import ScheduleError, parse_schedule
-from .speech import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
-from .state import VERBOSITIES
-from .workout import Workout
+from voice_coach import __version__
+from voice_coach.app import config
+from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
+from voice_coach.audio.speaker import AudioDeviceError
+from voice_coach.core.describe import describe_plan, duration_text
+from voice_coach.core.engine.state import VERBOSITIES
+from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
+from voice_coach.core.plan import Plan, PlanError, compile_plan
+from voice_coach.core.simulate import ScheduleError, parse_schedule
+from voice_coach.core.workout import Workout
+from voice_coach.speech.tts import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
+from voice_coach.training import history
+from voice_coach.training.log import LogError, TrainingLog, default_db_path
+from voice_coach.workouts.library import ScriptNotFound, ScriptRef, available_scripts, resolve_script, user_scripts_dir
+from voice_coach.workouts.loading import ScriptError, load_workout
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -163,7 +165,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
         print(f"voice-coach: cannot list voices ({err}); install espeak-ng", file=sys.stderr)
         return EXIT_FAILED
     try:
-        from .piper_voice import bundled_piper_model
+        from voice_coach.speech.piper_voice import bundled_piper_model
 
         voices.insert(0, ("piper", f"Piper neural voice ({bundled_piper_model().stem})", ["en-us"]))
     except SpeechError:
@@ -195,9 +197,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from .grammar import build_grammar
-    from .listener import Recognizer, listen_to_samples, load_model, read_wav_16k
-    from .models import ModelMissing, find_model
+    from voice_coach.listening.grammar import build_grammar
+    from voice_coach.listening.models import ModelMissing, find_model
+    from voice_coach.listening.recognizer import Recognizer, listen_to_samples, load_model, read_wav_16k
 
     settings = _settings(args)
     try:
@@ -221,7 +223,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from . import models
+    from voice_coach.listening import models
 
     if args.action == "status":
         for language in available_languages():
@@ -252,7 +254,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
+    from voice_coach.app.serve import serve
 
     settings = _settings(args)
     phrases = load_phrases(settings.language)
@@ -279,7 +281,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_install_service(args: argparse.Namespace) -> int:
-    from . import service
+    from voice_coach.app import service
 
     text = service.unit_text([sys.executable, "-m", "voice_coach"])
     if args.print:
@@ -297,7 +299,7 @@ def cmd_install_service(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import report, run_checks
+    from voice_coach.app.check import report, run_checks
 
     settings = _settings(args)
     path = config.config_path()

@@ -1,0 +1,276 @@
+"""Wires a real session together: plan, engine, clock, and the edges (screen, speaker, keyboard).
+
+The CLI only parses arguments and calls in here; this is the one module that knows every part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from voice_coach.app.clock import MonotonicClock
+from voice_coach.app.live import ScreenOutput, Tee, run_live_session
+from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker
+from voice_coach.audio.voice_out import VoiceOutput
+from voice_coach.core.clock import FakeClock
+from voice_coach.core.engine.machine import Engine, SetRecord, Settings
+from voice_coach.core.engine.state import Verbosity
+from voice_coach.core.phrases import Phrases, load_phrases
+from voice_coach.core.plan import Plan
+from voice_coach.core.simulate import ScheduledCommand, simulate
+from voice_coach.core.timeline import words_per_minute_estimator
+from voice_coach.listening.grammar import build_grammar
+from voice_coach.listening.models import ModelMissing, find_model
+from voice_coach.listening.recognizer import Recognizer, load_model
+from voice_coach.listening.voice_in import EchoGuard, VoiceInput
+from voice_coach.speech.tts import DEFAULT_RATE, Pyttsx3Renderer, Renderer, SpeechCache, SpeechError, default_cache_dir
+from voice_coach.training.log import RESUME_WINDOW, LogError, SessionRecorder, TrainingLog, default_db_path
+from voice_coach.workouts.library import ScriptRef
+
+PRELOAD_BEFORE_START = 12
+"""Phrases rendered before the first word (the opening); the rest render in the background."""
+
+FIXED_PHRASES = ("paused", "resumed", "stop_confirm", "not_understood", "back_online", "louder", "quieter",
+                 "restart_set", "previous_set", "not_paused", "already_going", "not_resting", "not_in_set",
+                 "say_ready")
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    language: str = "en"
+    auto_start: float | None = None
+    voice: str | None = None
+    rate: int = DEFAULT_RATE
+    output_device: str | None = None
+    volume: float = 0.8
+    db: Path | None = None
+    """Training log; None means the default place (simulations log only when it is given)."""
+    resume: bool = False
+    """Continue the latest unfinished session of this script without asking."""
+    listen: bool = True
+    """Listen for spoken commands (voice sessions)."""
+    model: str | None = None
+    """Vosk model folder; found by language when None."""
+    input_device: str | None = None
+    verbosity: Verbosity = "full"
+    """How much the coach says (see state.Verbosity)."""
+
+
+@dataclass
+class Logging:
+    """What the training log brings to a session: where to write, what was done before."""
+
+    recorder: SessionRecorder
+    done: list[SetRecord]
+    last_time: dict[str, tuple[int, int]]
+
+
+def open_log(path: Path | None, note: Callable[[str], None]) -> TrainingLog:
+    try:
+        return TrainingLog(path or default_db_path())
+    except LogError as err:
+        note(f"voice-coach: {err}; this session is kept in memory only")
+        return TrainingLog(":memory:")
+
+
+def start_logging(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str,
+                  note: Callable[[str], None], ask: Callable[[str], bool] | None = None) -> Logging:
+    """Open the log, decide whether this run continues an interrupted one, and start recording."""
+    log = open_log(options.db, note)
+    script_hash = hashlib.sha256(ref.path.read_bytes()).hexdigest()
+    unfinished = log.unfinished_session(ref.name, within=None if options.resume else RESUME_WINDOW)
+    session_id, done = None, []
+    if unfinished is not None:
+        if options.resume:
+            wanted = True
+        elif ask is not None:
+            wanted = ask(load_phrases(options.language).say("continue_question"))
+        else:  # nobody to ask: leave it for a later --resume
+            wanted = False
+            note(f"(an unfinished session of {ref.name} from {unfinished.started_at[:16]} exists: "
+                 "--resume continues it)")
+        if wanted and unfinished.script_hash != script_hash:
+            note("The script has changed since that session; starting fresh.")
+        elif wanted:
+            session_id = unfinished.id
+            log.reopen_session(session_id)
+            done = [SetRecord(s.position, s.exercise, s.set_number, s.side, s.reps_planned, s.reps_done, s.ended_by)
+                    for s in log.sets_of(session_id)]
+        if session_id is None and (options.resume or ask is not None):
+            log.end_session(unfinished.id, "abandoned")  # answered: don't ask about it again
+    elif options.resume:
+        note(f"No unfinished session of {ref.name} to continue; starting fresh.")
+    if session_id is None:
+        session_id = log.begin_session(ref.name, plan.name, script_hash, mode, plan.variation)
+    last_time = {}
+    for exercise in plan.exercises:
+        previous = log.last_time(exercise.name, before_session=session_id)
+        if previous:
+            last_time[exercise.name] = previous
+    return Logging(SessionRecorder(log, session_id, warn=note), done, last_time)
+
+
+def ask_on_keyboard(question: str) -> bool:
+    """A yes/no question at the terminal (only asked when there is one)."""
+    print(f"{question} [y/n] ", end="", flush=True)
+    answer = sys.stdin.readline().strip().casefold()
+    return answer in ("y", "yes")
+
+
+def make_renderer(voice: str | None, rate: int, language: str) -> Renderer:
+    """The text-to-speech backend for a --voice value: `piper`, `piper:MODEL.onnx`, or a pyttsx3
+    (espeak-ng) voice id; by default espeak-ng's voice for the language."""
+    if voice is not None and (voice == "piper" or voice.startswith("piper:")):
+        from voice_coach.speech.piper_voice import PiperRenderer
+
+        model = voice.partition(":")[2] or None
+        return PiperRenderer(Path(model) if model else None, rate)
+    if voice is None and language != "en":
+        voice = language  # espeak-ng voices are named by language code
+    return Pyttsx3Renderer(voice, rate)
+
+
+def workout_phrases(plan: Plan, phrases: Phrases, verbosity: Verbosity = "full") -> list[str]:
+    """Everything a workout will say, in the order it says it, then the usual answers to commands."""
+    spoken = []
+    for level in dict.fromkeys([verbosity, "full"]):  # "tip" can be asked for at any verbosity
+        clock = FakeClock()
+        result = simulate(Engine(plan, phrases, clock, Settings(auto_start_seconds=0.0, verbosity=level)), clock)
+        spoken += [event.text for event in result.events if event.kind == "say" and event.text]
+    fixed = [phrases.say(key) for key in FIXED_PHRASES]
+    numbers = [phrases.number(n) for n in (1, 2, 3)]
+    return list(dict.fromkeys(spoken + numbers + fixed))
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def simulate_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
+                     schedule: list[ScheduledCommand], as_json: bool, stdout: TextIO = sys.stdout) -> bool:
+    """Print the simulated timeline; returns whether it ended waiting for a 'ready' nobody said.
+    A simulation is not training: it is logged only into a database named with --db."""
+    clock = FakeClock()
+    logging = start_logging(ref, plan, options, "simulate", _note) if options.db else None
+    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start,
+                                                   verbosity=options.verbosity),
+                    done=logging.done if logging else (), last_time=logging.last_time if logging else None)
+    result = simulate(engine, clock, schedule)
+    if logging:
+        logging.recorder.deliver(result.events)
+    for event in result.events:
+        print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event.line(), file=stdout)
+    return result.waiting_forever
+
+
+def _keyboard_question() -> Callable[[str], bool] | None:
+    return ask_on_keyboard if sys.stdin.isatty() else None
+
+
+def run_text_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
+                     logging: Logging | None = None) -> int:
+    logging = logging or start_logging(ref, plan, options, "text", _note, _keyboard_question())
+    clock = MonotonicClock()
+    # The screen shows each sentence for as long as it would take to say at --rate.
+    settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
+                        estimate_speech=words_per_minute_estimator(options.rate), verbosity=options.verbosity)
+    engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
+    return run_live_session(engine, clock, Tee(ScreenOutput(), logging.recorder))
+
+
+def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
+                      note: Callable[[str], None] = _note) -> int:
+    """Speak the workout; without a speaker or speech engine, say why in one line and use the screen."""
+    logging = start_logging(ref, plan, options, "voice", note, _keyboard_question())
+    screen = ScreenOutput()
+    try:
+        renderer = make_renderer(options.voice, options.rate, phrases.language)
+        cache = SpeechCache(renderer, default_cache_dir())
+        texts = workout_phrases(plan, phrases, options.verbosity)
+        screen.note(f"Preparing the coach's voice ({len(texts)} phrases) …")
+        cache.prepare(texts[:PRELOAD_BEFORE_START])
+    except (SpeechError, OSError) as err:
+        note(f"voice-coach: no speech ({err}); running in text mode")
+        return run_text_session(ref, plan, phrases, options, logging)
+    clock = AudioClock()
+    output = VoiceOutput(Speaker(options.output_device, options.volume), cache, clock, phrases, screen)
+    try:
+        output.start()
+    except AudioDeviceError as err:
+        note(f"voice-coach: no sound output ({err}); running in text mode")
+        renderer.close()
+        return run_text_session(ref, plan, phrases, options, logging)
+    cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
+    fallback = words_per_minute_estimator(options.rate)
+    settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
+                        estimate_speech=lambda text: cache.duration(text) or fallback(text),
+                        verbosity=options.verbosity)
+    engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
+    commands: queue.Queue[object] = queue.Queue()
+    listener = start_listening(options, phrases, clock, output.guard, commands.put, note) if options.listen else None
+    try:
+        return run_live_session(engine, clock, Tee(output, logging.recorder), commands=commands,
+                                listening=listener is not None)
+    finally:
+        if listener is not None:
+            listener.stop()
+        output.close()
+        renderer.close()
+
+
+def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: EchoGuard,
+                    on_command: Callable[[str], None], note: Callable[[str], None]) -> VoiceInput | None:
+    """Microphone and recognizer for spoken commands; None (and one line why) when they can't be had."""
+    try:
+        model = find_model(phrases.language, options.model)
+    except ModelMissing as err:
+        note(f"voice-coach: {err}")
+        return None
+    try:
+        recognizer = Recognizer(load_model(model.path), build_grammar(phrases))
+        listener = VoiceInput(recognizer, guard, clock.now, on_command, note, options.input_device)
+        listener.start()
+    except Exception as err:  # no microphone, PortAudio failing, a model that won't load
+        note(f"voice-coach: not listening ({err}); type commands instead")
+        return None
+    return listener
+
+
+def say_once(text: str, options: SessionOptions) -> float:
+    """Speak one sentence through the output device and wait for it to end; returns its length."""
+    renderer = make_renderer(options.voice, options.rate, options.language)
+    try:
+        clip = renderer.render(text)
+    finally:
+        renderer.close()
+    clock = AudioClock()
+    phrases = load_phrases(options.language)
+    output = VoiceOutput(Speaker(options.output_device, options.volume), SpeechCache(_Fixed(clip)), clock, phrases,
+                         ScreenOutput())
+    output.start()
+    try:
+        from voice_coach.core.events import Event
+
+        output.deliver([Event(clock.now() + 0.05, "say", text)])
+        output.wait_until_quiet(limit=clip.seconds + 5)
+    finally:
+        output.close()
+    return clip.seconds
+
+
+class _Fixed:
+    """A renderer that already has its one clip (say_once renders before opening the device)."""
+
+    name = "fixed"
+
+    def __init__(self, clip):
+        self.clip = clip
+
+    def render(self, text: str):
+        return self.clip

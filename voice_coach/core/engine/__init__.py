@@ -1,0 +1,1 @@
+"""The workout's state machine: a clock and commands in, events out."""

@@ -1,0 +1,412 @@
+"""The session engine: walks a workout's timeline on a clock and reacts to commands.
+
+Pure logic. It is given a clock and a phrase table, it is told the time has moved (`advance`) or
+that a command was heard (`hear`), and it answers with events: what to say, which tone to play,
+what state the session is in. It never reads the system time and knows nothing of audio devices,
+so a whole workout runs in milliseconds on a fake clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from voice_coach.core.clock import Clock
+from voice_coach.core.engine.commands import CommandHandlers
+from voice_coach.core.engine.state import Mode, SetRecord, Settings  # noqa: F401  (part of the engine's interface)
+from voice_coach.core.events import Event
+from voice_coach.core.phrases import Phrases
+from voice_coach.core.plan import ExercisePlan, Plan
+from voice_coach.core.timeline import (
+    Beat,
+    RepContext,
+    Step,
+    StepBeats,
+    build_steps,
+    countdown_beats,
+    hold_beats,
+    rep_beats,
+    talk_beats,
+)
+
+SHORT_REST_SECONDS = 5.0
+"""A rest shorter than this passes without being announced (it would take longer to say)."""
+
+
+class Engine(CommandHandlers):
+    def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None,
+                 done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None):
+        """`done`: set parts finished in an earlier, interrupted run of this workout (they are left out).
+        `last_time`: per exercise name, (sets, best reps) the previous time, said at its first set."""
+        self.plan = plan
+        self.phrases = phrases
+        self.clock = clock
+        self.settings = settings or Settings()
+        earlier = {(record.exercise, record.set, record.side): record for record in done}
+        self.steps: list[Step] = build_steps(plan, phrases, frozenset(earlier))
+        self.last_time = dict(last_time or {})
+        self.resumed = bool(earlier)
+        self.mode = Mode.RUNNING
+        self.index = 0
+        self.beats: StepBeats = StepBeats([], 0.0)
+        self.beat_index = 0
+        self.step_started = 0.0
+        self.waiting_since = 0.0
+        self.paused_mode = Mode.RUNNING
+        self.paused_at = 0.0
+        self.tempo_factor = 1.0
+        self.volume = self.settings.volume
+        self.reps_done = 0
+        self.last_instruction: str | None = None
+        self.stop_asked_at: float | None = None
+        self.records: dict[tuple[int, int, str | None], SetRecord] = earlier
+        self.started_at = 0.0
+        self._tips: dict[str, int] = {}
+        self._taught_ready = False
+        self._started = False
+        self._replanned = False
+
+    # ----- the outside world calls these -----------------------------------------------------
+
+    def start(self) -> list[Event]:
+        """Begin the workout: the first step's beats, and whatever is due right away."""
+        if self._started:
+            return []
+        self._started = True
+        self.started_at = self.clock.now()
+        out: list[Event] = [self._state("started", workout=self.plan.name)]
+        self._enter(0, out)
+        out += self.advance()
+        return out
+
+    def next_due(self) -> float | None:
+        """When `advance` next has something to do (session seconds), or None if only a command can help."""
+        if self.mode is Mode.RUNNING:
+            if self.beat_index < len(self.beats.beats):
+                return self.step_started + self.beats.beats[self.beat_index].at
+            return self.step_started + self.beats.duration
+        if self.mode is Mode.WAITING and self.settings.auto_start_seconds is not None:
+            return self.waiting_since + self.settings.auto_start_seconds
+        return None
+
+    @property
+    def finished(self) -> bool:
+        return self.mode is Mode.FINISHED
+
+    def advance(self, until: float | None = None) -> list[Event]:
+        """Emit every beat due by `until` (default: now) and move through finished steps.
+
+        A speaker asks a little ahead (`until` = now + its lookahead) so it can start each sound
+        on its exact sample; should a command change course, the events say so ("replanned").
+        """
+        out: list[Event] = []
+        now = self.clock.now() if until is None else until
+        for _ in range(100_000):  # a bound, not a loop condition: a bug must not hang the coach
+            due = self.next_due()
+            if due is None or due > now + 1e-9:
+                break
+            if self.mode is Mode.WAITING:
+                self._start_work(due, out)
+            elif self.beat_index < len(self.beats.beats):
+                self._emit_beat(self.beats.beats[self.beat_index], due, out)
+                self.beat_index += 1
+            else:
+                self._finish_step(due, "complete", out)
+        return out
+
+    def hear(self, heard: str) -> list[Event]:
+        """A command from the person (a phrase or a command name)."""
+        now = self.clock.now()
+        command = self.phrases.command_for(heard)
+        out = [Event(now, "command", heard, {"command": command})]
+        if self.mode is Mode.FINISHED:
+            return out
+        if command is None:
+            self._say(self.phrases.say("not_understood"), now, out)
+            return out
+        if command != "stop":
+            self.stop_asked_at = None
+        self._replanned = False
+        getattr(self, f"_on_{command}")(now, out)
+        if self._replanned:
+            # Whatever was handed out for after this moment no longer holds.
+            out.insert(1, self._state("replanned", now))
+        return out
+
+    def interrupt(self) -> list[Event]:
+        """Pause for a reason of the session's own (the speaker went away), not the person's."""
+        out: list[Event] = []
+        if self.mode not in (Mode.PAUSED, Mode.FINISHED):
+            self._on_pause(self.clock.now(), out)
+        return out
+
+    def carry_on(self, first_words: tuple[str, ...] = ()) -> list[Event]:
+        """Resume after `interrupt` once the cause is gone, saying `first_words` before anything else."""
+        out: list[Event] = []
+        if self.mode is Mode.PAUSED:
+            self._on_resume(self.clock.now(), out, list(first_words))
+        return out
+
+    # ----- where are we ----------------------------------------------------------------------
+
+    @property
+    def step(self) -> Step:
+        return self.steps[self.index]
+
+    @property
+    def exercise(self) -> ExercisePlan | None:
+        index = self.step.exercise
+        return self.plan.exercises[index] if index is not None else None
+
+    @property
+    def reps_planned(self) -> int:
+        exercise = self.exercise
+        if exercise is None or exercise.reps is None:
+            return 0
+        return exercise.reps * (2 if exercise.sides == "alternating" else 1)
+
+    @property
+    def total_reps(self) -> int:
+        return sum(record.reps_done for record in self.records.values())
+
+    @property
+    def effective_mode(self) -> Mode:
+        return self.paused_mode if self.mode is Mode.PAUSED else self.mode
+
+    # ----- stepping --------------------------------------------------------------------------
+
+    def _enter(self, index: int, out: list[Event], at: float | None = None, lead_in: list[str] | None = None) -> None:
+        """Start step `index` at time `at` (now if None)."""
+        at = self.clock.now() if at is None else at
+        self._replanned = True
+        self.index = min(index, len(self.steps) - 1)
+        self.mode = Mode.RUNNING
+        self.step_started = at
+        self.beat_index = 0
+        step = self.step
+        self.reps_done = 0
+        if step.kind == "work":
+            out.append(self._state("set_start", at))
+        self.beats = self._beats_for(step, lead_in)
+
+    def _beats_for(self, step: Step, lead_in: list[str] | None, first_rep: int = 1,
+                   remaining: float | None = None) -> StepBeats:
+        say, estimate = self.phrases.say, self.settings.estimate_speech
+        exercise = self.exercise
+        if step.kind == "intro":
+            if self.resumed:  # the person heard the welcome and warnings a moment ago
+                return talk_beats((lead_in or []) + [say("welcome_back", workout=self.plan.name)], estimate)
+            sentences = [say("welcome", workout=self.plan.name)]
+            sentences += [say("safety", warning=warning) for warning in self.plan.safety]
+            if self.plan.equipment:
+                sentences.append(say("equipment", items=", ".join(self.plan.equipment)))
+            return talk_beats((lead_in or []) + sentences, estimate)
+        if step.kind == "exercise":
+            assert exercise is not None and step.exercise is not None
+            return talk_beats((lead_in or []) + self._exercise_intro(exercise, step.exercise), estimate)
+        if step.kind == "announce":
+            assert exercise is not None
+            sentences = [self._announcement(exercise, step)]
+            previous = self.last_time.pop(exercise.name, None)  # once per exercise, at its first set
+            if previous and previous[1]:
+                sentences.insert(0, say("last_time", sets=self._amount("sets", previous[0]), reps=previous[1]))
+            if self.settings.auto_start_seconds is None and not self._taught_ready:
+                self._taught_ready = True
+                sentences.append(say("say_ready"))
+            return talk_beats((lead_in or []) + sentences, estimate)
+        if step.kind == "work":
+            assert exercise is not None
+            context = self._rep_context(step, exercise)
+            opening = lead_in if lead_in is not None else [say("go")]
+            if exercise.hold_seconds is not None:
+                seconds = exercise.hold_seconds if remaining is None else remaining
+                return hold_beats(context, seconds, opening, fresh=remaining is None)
+            return rep_beats(context, first_rep, opening)
+        if step.kind in ("rest", "switch"):
+            seconds = step.seconds if remaining is None else remaining
+            if step.kind == "switch":
+                opening = [say("switch_sides", side=step.side)]
+            elif remaining is None and seconds >= SHORT_REST_SECONDS:
+                opening = [say("rest", seconds=round(seconds))]
+                if step.next_label:
+                    opening.append(say("next_up", what=step.next_label))
+            else:
+                opening = []
+            # Unasked tips only at full verbosity ("tip" still gives one at any).
+            tips = exercise if step.kind == "rest" and remaining is None and self._full else None
+            return countdown_beats(seconds, (lead_in or []) + opening, self.phrases, estimate,
+                                   reminder=step.kind == "rest" and self.settings.verbosity != "minimal",
+                                   next_tip=(lambda room: self._next_tip(tips, room)) if tips else None)
+        # end
+        return talk_beats([self._summary(stopped=False)], estimate)
+
+    def _rep_context(self, step: Step, exercise: ExercisePlan) -> RepContext:
+        return RepContext(
+            exercise, self.phrases, self.settings.estimate_speech, self.tempo_factor,
+            # The first rep of an exercise is guided: every phase cue in full, at the cue's pace.
+            guided_first_rep=(self._full and step.set == 1 and step.side in (None, exercise.side_names[0])),
+            next_tip=lambda seconds: self._next_tip(exercise, seconds) if self._full else None,
+            cues={"full": "full", "brief": "short", "minimal": "none"}[self.settings.verbosity],
+        )
+
+    @property
+    def _full(self) -> bool:
+        return self.settings.verbosity == "full"
+
+    def _exercise_intro(self, exercise: ExercisePlan, index: int) -> list[str]:
+        say = self.phrases.say
+        count = len(self.plan.exercises)
+        sentences = []
+        previous = self.plan.exercises[index - 1] if index > 0 else None
+        new_round = previous is None or (previous.block, previous.round) != (exercise.block, exercise.round)
+        if exercise.block and exercise.round and new_round:
+            sentences.append(say("round", block=exercise.block, round=exercise.round, rounds=exercise.rounds))
+        if count > 1:
+            sentences.append(say("exercise", number=index + 1, count=count, exercise=exercise.name))
+        else:
+            sentences.append(say("exercise_single", exercise=exercise.name))
+        seen_before = any(other.name == exercise.name for other in self.plan.exercises[:index])
+        started_before = any(key[0] == index for key in self.records)  # resumed in the middle of it
+        if self.settings.verbosity == "minimal":
+            return sentences  # the person knows the moves: name the exercise and go
+        if not seen_before and not started_before:  # set-up once per exercise, not every round of a circuit
+            sentences += list(exercise.setup)
+        return sentences
+
+    def _announcement(self, exercise: ExercisePlan, step: Step) -> str:
+        say = self.phrases.say
+        numbers = {"set": step.set, "sets": exercise.sets}
+        if exercise.hold_seconds is not None:
+            seconds = round(exercise.hold_seconds)
+            if step.side:
+                return say("set_hold_side", side=step.side, seconds=seconds, **numbers)
+            return say("set_hold", seconds=seconds, **numbers)
+        if exercise.sides == "alternating":
+            return say("set_reps_alternating", reps=exercise.reps, side=exercise.side_names[0], **numbers)
+        if step.side:
+            return say("set_reps_side", side=step.side, reps=exercise.reps, **numbers)
+        return say("set_reps", reps=exercise.reps, **numbers)
+
+    def _summary(self, stopped: bool) -> str:
+        seconds = self.clock.now() - self.started_at
+        minutes = round(seconds / 60)
+        if seconds < 60:
+            duration = self.phrases.say("duration_seconds", seconds=round(seconds))
+        else:
+            duration = self.phrases.say("duration_minute" if minutes == 1 else "duration_minutes", minutes=minutes)
+        sets = len({(key[0], key[1]) for key in self.records})
+        key = "summary_stopped" if stopped else "summary"
+        return self.phrases.say(key, sets=self._amount("sets", sets), reps=self._amount("reps", self.total_reps),
+                                duration=duration)
+
+    def _amount(self, unit: str, count: int) -> str:
+        return self.phrases.say(f"{unit}_one" if count == 1 else f"{unit}_many", count=count)
+
+    def _next_tip(self, exercise: ExercisePlan, max_seconds: float | None = None) -> str | None:
+        """The next tip in rotation (tips and mistakes interleaved) that fits in `max_seconds`."""
+        say = self.phrases.say
+        tips = list(exercise.tips)
+        warnings = [say("avoid_instead", avoid=avoid, instead=instead) if instead else say("avoid", avoid=avoid)
+                    for avoid, instead in exercise.mistakes]
+        rotation = [item for pair in zip(tips, warnings) for item in pair]
+        rotation += tips[len(warnings):] + warnings[len(tips):]
+        if not rotation:
+            return None
+        position = self._tips.get(exercise.name, 0)
+        for offset in range(len(rotation)):
+            tip = rotation[(position + offset) % len(rotation)]
+            if max_seconds is None or self.settings.estimate_speech(tip) <= max_seconds:
+                self._tips[exercise.name] = position + offset + 1
+                return tip
+        return None
+
+    def _emit_beat(self, beat: Beat, at: float, out: list[Event]) -> None:
+        if beat.counts_rep and beat.rep is not None:
+            self.reps_done = max(self.reps_done, min(beat.rep, self.reps_planned))
+        if beat.kind == "tone" and beat.tone is not None:
+            out.append(Event(at, "tone", None, {"tone": beat.tone.name, "hz": beat.tone.hz,
+                                                "seconds": beat.tone.seconds}))
+            return
+        assert beat.text is not None
+        if beat.instruction:
+            self.last_instruction = beat.text
+        data = {"rep": beat.rep} if beat.counts_rep else {}
+        out.append(Event(at, "say", beat.text, data))
+
+    def _finish_step(self, at: float, ended_by: str, out: list[Event]) -> None:
+        step = self.step
+        if step.kind == "work":
+            self._record(at, ended_by, out)
+        if step.kind == "end":
+            self.mode = Mode.FINISHED
+            out.append(self._state("finished", at, reps_done=self.total_reps, ended_by="complete"))
+            return
+        if step.gate:
+            self.mode = Mode.WAITING
+            self.waiting_since = at
+            self.index += 1  # the work step waits at its door
+            self.beats, self.beat_index = StepBeats([], 0.0), 0
+            out.append(self._state("waiting", at))
+            return
+        self._enter(self.index + 1, out, at)
+
+    def _record(self, at: float, ended_by: str, out: list[Event]) -> None:
+        step, exercise = self.step, self.exercise
+        assert exercise is not None and step.exercise is not None and step.set is not None
+        reps_done = min(self.reps_done, self.reps_planned)
+        if ended_by in ("next", "done") and reps_done == self.reps_planned and self.reps_planned:
+            ended_by = "complete"  # every rep was counted; the command only cut the closing words
+        record = SetRecord(step.exercise, exercise.name, step.set, step.side, self.reps_planned, reps_done, ended_by)
+        # Keyed by place in the plan: a set done again replaces its first try, so reps never double.
+        self.records[(step.exercise, step.set, step.side)] = record
+        out.append(self._state("set_end", at, reps_done=record.reps_done, reps_planned=record.reps_planned,
+                               ended_by=ended_by, tempo=round(self.tempo_factor, 3)))
+
+    def _start_work(self, at: float, out: list[Event]) -> None:
+        self._enter(self.index, out, at)
+
+    def _state(self, state: str, at: float | None = None, **data: object) -> Event:
+        at = self.clock.now() if at is None else at
+        step = self.steps[self.index] if self.steps else None
+        exercise = self.exercise if step is not None else None
+        details: dict[str, object] = {"state": state}
+        if exercise is not None and state in ("set_start", "set_end"):
+            details.update(exercise=exercise.name, position=step.exercise, set=step.set, side=step.side)
+            if exercise.round is not None:
+                details["round"] = exercise.round
+        details.update(data)
+        return Event(at, "state", None, details)
+
+    def _say(self, text: str, at: float, out: list[Event], instruction: bool = False) -> None:
+        if instruction:
+            self.last_instruction = text
+        out.append(Event(at, "say", text))
+
+    def _restart_here(self, now: float, out: list[Event], lead_in: list[str]) -> None:
+        """Re-make the current step's beats from where it was interrupted, starting now."""
+        step = self.step
+        if step.kind == "work":
+            exercise = self.exercise
+            assert exercise is not None
+            remaining = None
+            if exercise.hold_seconds is not None:
+                elapsed = self.paused_at - self.step_started - self._lead_in_length()
+                remaining = max(3.0, exercise.hold_seconds - max(0.0, elapsed))
+            self.beats = self._beats_for(step, lead_in, first_rep=self.reps_done + 1, remaining=remaining)
+        elif step.kind in ("rest", "switch"):
+            remaining = max(3.0, self.step_started + self.beats.duration - self.paused_at)
+            self.beats = self._beats_for(step, lead_in, remaining=remaining)
+        else:
+            # Talk steps: say again the sentence that was cut off, then the rest of them.
+            said = [beat for beat in self.beats.beats[: self.beat_index] if beat.kind == "say"]
+            spoken_from = said[-1] if said else None
+            rest = [b.text for b in self.beats.beats if b.kind == "say" and b.text and
+                    (spoken_from is None or b.at >= spoken_from.at)]
+            self.beats = talk_beats(lead_in + rest, self.settings.estimate_speech)
+        self.step_started = now
+        self.beat_index = 0
+        self.mode = Mode.RUNNING
+        self._replanned = True
+
+    def _lead_in_length(self) -> float:
+        first = next((b for b in self.beats.beats if b.kind == "say"), None)
+        return self.settings.estimate_speech(first.text) if first and first.text else 0.0

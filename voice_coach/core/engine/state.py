@@ -1,0 +1,47 @@
+"""The engine's state vocabulary: its modes, its settings, and the record of a finished set."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Literal
+
+from voice_coach.core.timeline import SpeechEstimator, words_per_minute_estimator
+
+
+class Mode(enum.Enum):
+    RUNNING = "running"
+    WAITING = "waiting"
+    """Waiting for the person to say ready before a set."""
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+Verbosity = Literal["full", "brief", "minimal"]
+"""How much the coach says: full (every cue, guided first rep, tips), brief (short cues, no tips),
+minimal (counts, sets and rests only: ticks mark the tempo)."""
+VERBOSITIES: tuple[Verbosity, ...] = ("full", "brief", "minimal")
+
+
+@dataclass(frozen=True)
+class Settings:
+    auto_start_seconds: float | None = None
+    """Start each set by itself this long after its announcement (seconds); None waits for 'ready'."""
+    volume: float = 0.8
+    """Initial output volume (0 to 1)."""
+    estimate_speech: SpeechEstimator = field(default_factory=words_per_minute_estimator)
+    verbosity: Verbosity = "full"
+
+
+@dataclass(frozen=True)
+class SetRecord:
+    """One side of one set, as it ended."""
+
+    exercise: int
+    exercise_name: str
+    set: int
+    side: str | None
+    reps_planned: int
+    reps_done: int
+    ended_by: str
+    """complete, next, done, skip or stop."""

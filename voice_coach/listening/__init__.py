@@ -1,0 +1,1 @@
+"""Speech in: grammar, voice detection, Vosk, models, echo cancelling, the microphone."""

@@ -1,0 +1,155 @@
+"""From a phrase table to what the recognizer may hear, and from what it heard to one command.
+
+Pure logic. The grammar holds every command phrase plus filler words: with fillers on offer, the
+decoder explains ordinary talk with them instead of forcing it onto the nearest command (the
+Korean model has no [unk] word to do that). A phrase counts only when it is the whole utterance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from voice_coach.core.phrases import Phrases, _normalize
+
+BARGE_IN = frozenset({"pause", "stop"})
+"""Commands that may interrupt the coach mid-sentence."""
+BARGE_IN_SETTLE_SECONDS = 0.1
+"""A barge-in phrase must end the partial result this long (of audio) before it is taken: the
+decoder's guess for the latest words can flicker while the coach's voice runs on."""
+QUIET_SECONDS = 0.12
+"""Quiet this long after voice ends the utterance, long before Vosk's own endpoint would (its
+trailing-silence rules are far slower); a command word at the start of a longer sentence, said
+without a pause, is then not a command (seconds)."""
+SECONDS_PER_SYLLABLE = (0.12, 0.30)
+"""How long one syllable of a command may take, fastest and slowest (seconds); with
+PHRASE_SLACK_SECONDS, the window of utterance lengths a phrase may have."""
+PHRASE_SLACK_SECONDS = 0.30
+EXTRA_SYLLABLES = 2
+"""An utterance with this many syllables more than the phrase is a sentence that contains it (or
+sounds like it), not the command: "숙제 다 했어" is not "다 했어"."""
+
+
+@dataclass(frozen=True)
+class Grammar:
+    phrases: dict[str, str]
+    """Normalized phrase -> command."""
+    fillers: tuple[str, ...]
+
+    @property
+    def vosk_grammar(self) -> list[str]:
+        """The list KaldiRecognizer takes: each phrase, each filler word on its own."""
+        return sorted(set(self.phrases) | set(self.fillers))
+
+    def command_for(self, text: str) -> str | None:
+        """The command an utterance means, only if it is exactly one of the phrases."""
+        return self.phrases.get(_normalize(text))
+
+    def barge_in_ending(self, text: str) -> str:
+        """The barge-in phrase (pause, stop) that the words end with, or ""."""
+        words = f" {_normalize(text)}"
+        endings = [phrase for phrase, command in self.phrases.items()
+                   if command in BARGE_IN and words.endswith(f" {phrase}") and not self.could_grow(phrase)]
+        return max(endings, key=len, default="")
+
+    def could_grow(self, text: str) -> bool:
+        """Whether a longer phrase starts with this one ("next" -> "next one")."""
+        wanted = _normalize(text) + " "
+        return any(phrase.startswith(wanted) for phrase in self.phrases)
+
+
+def build_grammar(phrases: Phrases) -> Grammar:
+    table = {_normalize(phrase): command for command, words in phrases.commands.items() for phrase in words}
+    fillers = tuple(word for word in phrases.fillers if _normalize(word) not in table)
+    return Grammar(table, fillers)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """The latest stretch of voice."""
+
+    seconds: float
+    """From its first voiced frame to its last."""
+    syllables: int
+    """Loudness peaks counted in it."""
+
+
+def syllables(phrase: str) -> int:
+    """Syllables in a phrase, roughly: each Hangul block is one; in alphabetic words, each group
+    of vowels, less a silent final e ("one", "pause")."""
+    hangul = len(re.findall(r"[\uac00-\ud7a3]", phrase))
+    if hangul:
+        return hangul
+    count = 0
+    for word in phrase.casefold().split():
+        groups = len(re.findall(r"[aeiouy]+", word))
+        if groups > 1 and word.endswith("e") and not word.endswith("le"):
+            groups -= 1
+        count += max(1, groups)
+    return max(1, count)
+
+
+def plausible(phrase: str, utterance: Utterance) -> bool:
+    """Whether an utterance can be this phrase, by its length and its syllables. A long sentence
+    that the decoder squeezed onto a short phrase, or a burst of noise it read as one, is not."""
+    count = syllables(phrase)
+    fastest, slowest = SECONDS_PER_SYLLABLE
+    if not fastest * count <= utterance.seconds <= PHRASE_SLACK_SECONDS + slowest * count:
+        return False
+    return utterance.syllables < count + EXTRA_SYLLABLES
+
+
+@dataclass(frozen=True)
+class Decision:
+    command: str
+    phrase: str
+    """The words taken as the command (for a barge-in, only the end of what was heard)."""
+
+
+@dataclass
+class Decider:
+    """Turns the decoder's results into commands, each spoken command once.
+
+    An utterance ends when the person has been quiet for `quiet_seconds` (the listener then asks
+    the decoder for its final result: finals are rescored and wrong far less often than partial
+    guesses) or at Vosk's own endpoint. Its final result is a command only when it is exactly one
+    phrase, and when the utterance's length and syllables suit that phrase (see plausible).
+
+    While the coach talks, the microphone is never quiet and no utterance is the person's alone,
+    so then only a barge-in (pause, stop) can be taken: its phrase ending the partial result,
+    unchanged for BARGE_IN_SETTLE_SECONDS. The echo guard later drops it if the coach's own
+    sentence holds that phrase. The final result of an utterance a barge-in was taken from is
+    ignored, so one "pause" never becomes two.
+    """
+
+    grammar: Grammar
+    quiet_seconds: float = QUIET_SECONDS
+    _barged_in: bool = False
+    _tail: str = ""
+    _tail_since: float = 0.0
+
+    def utterance_over(self, partial: str, quiet_for: float | None) -> bool:
+        """Whether to end the utterance now: something was heard, then `quiet_for` seconds of quiet."""
+        return bool(_normalize(partial)) and quiet_for is not None and quiet_for >= self.quiet_seconds
+
+    def final(self, text: str, utterance: Utterance) -> Decision | None:
+        """The utterance is over; returns its command unless a barge-in was taken from it."""
+        barged_in, self._barged_in, self._tail = self._barged_in, False, ""
+        if barged_in:
+            return None
+        text = _normalize(text)
+        command = self.grammar.command_for(text)
+        if command is None or not plausible(text, utterance):
+            return None
+        return Decision(command, text)
+
+    def barge_in(self, partial: str, at: float) -> Decision | None:
+        """A partial result at audio time `at` (seconds) while the coach talks."""
+        tail = self.grammar.barge_in_ending(partial)
+        if tail != self._tail:
+            self._tail, self._tail_since = tail, at
+            return None
+        if self._barged_in or not tail or at - self._tail_since < BARGE_IN_SETTLE_SECONDS:
+            return None
+        self._barged_in = True
+        return Decision(self.grammar.phrases[tail], tail)

@@ -1,0 +1,174 @@
+"""Speech in: Vosk, restricted to the command grammar, turns 16 kHz audio into commands.
+
+The Recognizer is fed audio (from a file or a microphone) and answers with commands and the
+audio time at which each was decided. A voice-activity detector on the same audio tells when the
+person stopped speaking (to decide early, and to measure latency) and how long they spoke.
+"""
+
+from __future__ import annotations
+
+import json
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from voice_coach.listening.grammar import Decider, Decision, Grammar
+from voice_coach.listening.voice_activity import VoiceActivity
+
+SAMPLE_RATE = 16000
+"""What the recognizer listens at (hertz); other rates are resampled."""
+CHUNK_SECONDS = 0.02
+"""Audio handed to the decoder at a time (seconds): small, so decisions are not held back."""
+PAD_SECONDS = 0.3
+"""Quiet given to the decoder when an utterance is ended early (see Recognizer._end_utterance)."""
+REST_AFTER_SECONDS = 0.5
+"""Quiet this long, with nothing pending in the decoder, and the decoder rests (see Recognizer.feed)."""
+PREROLL_SECONDS = 0.3
+"""Audio from before the first voiced frame given to a resting decoder when voice returns: a
+word's first consonant is quieter than the vowel the voice detector notices."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    t: float
+    """Audio time at which the command was decided (seconds)."""
+    command: str
+    phrase: str
+    latency: float | None
+    """Seconds from the end of the spoken words to the decision, when voice was seen."""
+    spoken_for: float = 0.0
+    """Seconds from the start of the utterance's voice to the decision."""
+
+    def to_json(self) -> dict:
+        latency = None if self.latency is None else round(self.latency * 1000)
+        return {"t": round(self.t, 3), "command": self.command, "phrase": self.phrase, "latency_ms": latency}
+
+
+class Recognizer:
+    def __init__(self, model, grammar: Grammar):
+        """`model`: a loaded vosk.Model (loading takes a second; share it)."""
+        import vosk
+
+        self.grammar = grammar
+        self._recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE,
+                                                json.dumps(grammar.vosk_grammar, ensure_ascii=False))
+        self.decider = Decider(grammar)
+        self.voice = VoiceActivity(SAMPLE_RATE)
+        self._recent = np.zeros(0, np.int16)
+        """The latest audio, to pad an utterance that ends early with the room's own quiet, and
+        to give a resting decoder the start of a word."""
+        self.resting = False
+        """The decoder is not being fed: the room has been quiet (see feed)."""
+        self.decoded_seconds = 0.0
+        """Audio the decoder was given (seconds): what resting saves shows against `t`."""
+
+    @property
+    def t(self) -> float:
+        """Audio time fed so far (seconds)."""
+        return self.voice.now
+
+    def feed(self, pcm: np.ndarray, coach_talking: bool = False) -> list[Heard]:
+        """Mono int16 samples at 16 kHz; `coach_talking`: the coach's voice is in them."""
+        self.voice.feed(pcm)
+        self._recent = np.concatenate([self._recent, pcm])[-int(SAMPLE_RATE * 0.5):]
+        quiet_for = self.voice.quiet_for()
+        quiet = self.voice.now if quiet_for is None else quiet_for
+        # Decoding is most of the listener's work, and much of a session is quiet. So the decoder
+        # rests while the room is quiet and nothing is pending in it, and gets the word's start
+        # back from the recent audio when voice returns. Not while the coach talks: resting over
+        # its (cancelled) voice cost a "pause" said over it one time in six in the room.
+        if self.resting:
+            if quiet >= len(pcm) / SAMPLE_RATE and not coach_talking:  # no voice in this block
+                return []
+            self.resting = False
+            pcm = self._recent[-(len(pcm) + int(SAMPLE_RATE * PREROLL_SECONDS)):]
+        spoken = self.voice.utterance()
+        self.decoded_seconds += len(pcm) / SAMPLE_RATE
+        if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
+            text = json.loads(self._recognizer.Result()).get("text", "")
+            return self._heard(self.decider.final(text, spoken))
+        partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        if quiet >= REST_AFTER_SECONDS and not partial.strip() and not coach_talking:
+            # No Reset: that would also drop the speaker adaptation (i-vector) learned so far.
+            self.resting = True
+            return []
+        if coach_talking and (barge_in := self.decider.barge_in(partial, self.t)):
+            return self._heard(barge_in)
+        # Between the coach's sentences too: a word said in a gap is decoded on its own, not as
+        # the end of the coach's sentence (the echo guard decides what may pass then).
+        if self.decider.utterance_over(partial, quiet_for):
+            return self._heard(self.decider.final(self._end_utterance(quiet_for), spoken))
+        return []
+
+    def _end_utterance(self, quiet_for: float) -> str:
+        """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
+        little ahead of each frame, so it is first given PAD_SECONDS more of the quiet just heard
+        (the room's own background, so its features stay those of this room)."""
+        quiet = self._recent[-max(1, int(SAMPLE_RATE * min(quiet_for, 0.1))):]
+        padding = np.resize(quiet, int(SAMPLE_RATE * PAD_SECONDS))
+        if self._recognizer.AcceptWaveform(padding.astype("<i2").tobytes()):
+            text = json.loads(self._recognizer.Result()).get("text", "")
+            self._recognizer.FinalResult()  # nothing more: just reset for the next utterance
+            return text
+        return json.loads(self._recognizer.FinalResult()).get("text", "")
+
+    def flush(self) -> list[Heard]:
+        """The audio has ended: whatever the last utterance meant."""
+        text = json.loads(self._recognizer.FinalResult()).get("text", "")
+        return self._heard(self.decider.final(text, self.voice.utterance()))
+
+    def _heard(self, decision: Decision | None) -> list[Heard]:
+        if decision is None:
+            return []
+        end = self.voice.last_voice_at
+        latency = None if end is None else max(0.0, self.t - end)
+        began = self.voice.utterance_started_at
+        spoken_for = 0.0 if began is None else self.t - began
+        return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for)]
+
+
+def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Float or int mono samples at any rate -> int16 at 16 kHz."""
+    data = samples.astype(np.float32)
+    if samples.dtype.kind == "i":
+        data = data / 32768.0
+    if rate != SAMPLE_RATE and len(data):
+        count = int(round(len(data) * SAMPLE_RATE / rate))
+        data = np.interp(np.arange(count) * (rate / SAMPLE_RATE), np.arange(len(data)), data)
+    return (np.clip(data, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def read_wav_16k(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wav:
+        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+        raw = wav.readframes(wav.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: expected 16-bit PCM WAV, got {8 * width}-bit")
+    samples = np.frombuffer(raw, dtype="<i2")
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return to_16k(samples, rate)
+
+
+def listen_to_samples(recognizer: Recognizer, samples: np.ndarray) -> Iterator[Heard]:
+    """Feed audio chunk by chunk as if it were arriving live, then flush."""
+    chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
+    for start in range(0, len(samples), chunk):
+        yield from recognizer.feed(samples[start:start + chunk])
+    yield from recognizer.flush()
+
+
+@cache
+def load_model(path: Path):
+    """The Vosk model in `path`, with the decoding options listening needs (see models.py). Loaded
+    once per process: `serve` and each session it runs share it (it is most of the memory)."""
+    import vosk
+
+    from voice_coach.listening.models import tuned_for_listening
+
+    vosk.SetLogLevel(-1)
+    return vosk.Model(str(tuned_for_listening(path)))

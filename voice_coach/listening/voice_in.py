@@ -1,0 +1,223 @@
+"""Listening during a session: microphone -> recognizer -> the session's commands.
+
+A speaker and a microphone share one room, so every word the coach says reaches the microphone.
+The coach knows what it is saying, when and how loud (the speaker tells this module). Its own
+signal is first cancelled from the microphone's (echo_cancel.py), so the person's words reach the
+decoder nearly alone; what is left of the coach still must not command: while it talks only a
+barge-in may get through: "pause" or "stop", only when the coach's own sentence does
+not contain that phrase, and only when the microphone heard more than the coach's echo just
+before (someone else spoke). Everything else heard over the coach's voice is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice_coach.core.phrases import _normalize
+from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
+from voice_coach.listening.echo_cancel import EchoCanceller
+from voice_coach.listening.grammar import BARGE_IN
+from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, to_16k
+
+ECHO_TAIL_SECONDS = 0.6
+"""The room keeps ringing, and the recognizer lags, this long after a sentence ends (seconds)."""
+STALL_SECONDS = 2.0
+"""No microphone audio for this long means the input died silently; reopen it (seconds)."""
+FIRST_BLOCK_SECONDS = 6.0
+"""A new input stream may take a while to deliver its first block (a sound server waking up)."""
+
+
+@dataclass(frozen=True)
+class Spoken:
+    start: float
+    end: float
+    """Session seconds."""
+    words: str
+    """The sentence, normalized."""
+
+
+class EchoGuard:
+    """What the coach says and when, so that the listener can tell the coach from the person."""
+
+    def __init__(self) -> None:
+        self._spoken: list[Spoken] = []
+        self._lock = threading.Lock()
+        self.echo = EchoModel()
+        self.canceller = EchoCanceller()
+        self._double_talk_at: float | None = None
+
+    def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
+        """Every sound the coach plays (speech and tones), for the echo's loudness."""
+        with self._lock:
+            self.echo.playing(start, samples, sample_rate, volume)
+
+    def played(self, origin: float, frame: int, block: np.ndarray, rate: int) -> None:
+        """A block went to the speaker (called in the audio thread; see SpeakerSignal.played)."""
+        self.canceller.speaker.played(origin, frame, block, rate)
+
+    def heard(self, microphone_energy: float, at: float) -> None:
+        """The microphone's mean energy over the last echo window, at session time `at`."""
+        with self._lock:
+            if self.echo.double_talk(microphone_energy, at):
+                self._double_talk_at = at
+
+    def speaking(self, text: str, start: float, seconds: float) -> None:
+        with self._lock:
+            self._spoken.append(Spoken(start, start + seconds, _normalize(text)))
+            cutoff = start - 30
+            self._spoken = [s for s in self._spoken if s.end > cutoff]
+
+    def silenced(self, at: float) -> None:
+        """Everything stopped (pause): nothing planned after `at` will be heard."""
+        with self._lock:
+            self._spoken = [Spoken(s.start, min(s.end, at), s.words) for s in self._spoken if s.start <= at]
+            self.echo.silenced(at)
+
+    def talking(self, at: float) -> bool:
+        """Whether the coach's voice (or its echo) is in what the microphone hears at `at`."""
+        with self._lock:
+            return any(s.start <= at < s.end + ECHO_TAIL_SECONDS for s in self._spoken)
+
+    def accept(self, command: str, phrase: str, at: float, heard_seconds: float = 1.5) -> bool:
+        """Whether a command decided at session time `at`, from words spoken over the
+        `heard_seconds` before it, came from the person."""
+        words = _normalize(phrase)
+        with self._lock:
+            overlapping = [s for s in self._spoken
+                           if s.start < at and s.end + ECHO_TAIL_SECONDS > at - heard_seconds]
+            someone_else = self._double_talk_at is not None and at - self._double_talk_at <= heard_seconds
+        if not overlapping:
+            return True
+        if command not in BARGE_IN or not someone_else:
+            return False
+        # Containment, not whole words: Korean fixes particles to words ("그만이라고" holds "그만").
+        return not any(words in s.words for s in overlapping)
+
+
+@dataclass
+class MicrophoneTime:
+    """Where a block sits in its input stream: sample counts are exact where callback times jitter."""
+
+    stream: int
+    start: float | None = None
+    """Session time of the stream's first sample (its first callback's time less one block)."""
+    first: int = 0
+    """The block's first sample number in the stream (16 kHz)."""
+
+    def at(self, count: int) -> MicrophoneTime:
+        """This block's position; the next block follows it."""
+        position = MicrophoneTime(self.stream, self.start, self.first)
+        self.first += count
+        return position
+
+
+class VoiceInput:
+    """Microphone blocks go to a worker thread that decodes them and passes commands on."""
+
+    def __init__(self, recognizer: Recognizer, guard: EchoGuard, now: Callable[[], float],
+                 on_command: Callable[[str], None], note: Callable[[str], None], device: str | int | None = None):
+        self.recognizer, self.guard, self.now = recognizer, guard, now
+        self.on_command, self.note, self.device = on_command, note, device
+        self._blocks: queue.Queue[tuple[np.ndarray, float, MicrophoneTime]] = queue.Queue(maxsize=400)
+        """Audio blocks with the session time they were captured at: the decoder may fall behind,
+        and what the coach was playing must be compared with when the block was heard."""
+        self._streams = 0
+        """Input streams opened so far: the echo canceller counts samples per stream."""
+        self._energies: deque[float] = deque(maxlen=max(1, round(WINDOW_SECONDS / CHUNK_SECONDS)))
+        self._stream = None
+        self._last_block = time.monotonic()
+        self._running = False
+        self._lost = False
+        """The input stalled and has not delivered since (said once, and once when it is back)."""
+        self.debug = bool(os.environ.get("VOICE_COACH_DEBUG"))
+        self.heard: list[tuple[Heard, bool]] = []
+        """Every decision, and whether it was passed on (for tests and the benchmark)."""
+
+    def start(self) -> None:
+        self._open()
+        self._running = True
+        threading.Thread(target=self._work, daemon=True, name="voice-in").start()
+
+    def _open(self) -> None:
+        import sounddevice as sd
+
+        from voice_coach.audio.speaker import find_device
+
+        device = find_device(self.device, "input")
+        rate = SAMPLE_RATE
+        try:
+            sd.check_input_settings(device=device, samplerate=rate, channels=1, dtype="int16")
+        except Exception:  # the device cannot do 16 kHz itself: take its rate and resample
+            rate = int(sd.query_devices(device, "input")["default_samplerate"])
+
+        self._streams += 1
+        clock = MicrophoneTime(self._streams)
+
+        def callback(indata, frames, time_info, status):  # the audio thread: keep it short
+            self._last_block = time.monotonic()
+            block, now = to_16k(indata[:, 0].copy(), rate), self.now()
+            if clock.start is None:
+                clock.start = now - len(block) / SAMPLE_RATE
+            try:
+                self._blocks.put_nowait((block, now, clock.at(len(block))))
+            except queue.Full:
+                pass  # the decoder fell far behind: dropping is better than growing without end
+
+        self._stream = sd.InputStream(device=device, samplerate=rate, channels=1, dtype="int16",
+                                      blocksize=int(rate * CHUNK_SECONDS), callback=callback)
+        self._stream.start()
+        # Until the first block arrives, allow the longer start-up wait before calling it a stall.
+        self._last_block = time.monotonic() + FIRST_BLOCK_SECONDS - STALL_SECONDS
+
+    def _work(self) -> None:
+        while self._running:
+            try:
+                block, captured_at, position = self._blocks.get(timeout=0.2)
+            except queue.Empty:
+                self._check_stall()
+                continue
+            if self._lost:
+                self._lost = False
+                self.note("(the microphone is back: listening again)")
+            block = self.guard.canceller.process(block, position.stream, position.first, position.start)
+            # What is left after cancelling is the person (and a little of the coach): the echo
+            # model learns how little, so that a person talking over the coach stands out clearly.
+            self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
+            self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
+            for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(captured_at)):
+                passed = self.guard.accept(heard.command, heard.phrase, captured_at, heard.spoken_for)
+                self.heard.append((heard, passed))
+                if passed:
+                    self.on_command(heard.phrase)
+                elif self.debug:
+                    self.note(f"(heard {heard.phrase!r} over the coach's voice: taken for the coach's own)")
+
+    def _check_stall(self) -> None:
+        if time.monotonic() - self._last_block < STALL_SECONDS:
+            return
+        if not self._lost:  # said once, however long it stays away
+            self._lost = True
+            self.note("(the microphone went quiet; opening it again — type commands meanwhile)")
+        self._close_stream()
+        try:
+            self._open()
+        except Exception:
+            self._last_block = time.monotonic()  # try again after another stall period
+
+    def _close_stream(self) -> None:
+        from voice_coach.audio.speaker import close_quietly
+
+        stream, self._stream = self._stream, None
+        close_quietly(stream)
+
+    def stop(self) -> None:
+        self._running = False
+        self._close_stream()

@@ -1,0 +1,249 @@
+"""Text to speech: render sentences to PCM clips ahead of time, and keep them (memory and disk).
+
+pyttsx3 (espeak-ng on Linux) renders into a WAV file that is read back; its own blocking
+playback is never used, so the program owns playback and can cut a sentence off mid-word.
+pyttsx3's run loop is known to hang or refuse a second run on some systems (pyttsx3 issues #126
+and #262), so it runs in a worker process (tts_worker.py) killed and restarted when it does not
+answer in time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import wave
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_RATE = 175
+"""Speaking rate (words per minute): espeak-ng's own default, clear enough for a room."""
+RENDER_TIMEOUT_SECONDS = 15.0
+"""How long one sentence may take to render before the worker is taken to have hung."""
+
+
+class SpeechError(RuntimeError):
+    """Speech could not be rendered (no TTS engine, or it keeps failing)."""
+
+    code = "tts-failed"
+
+
+@dataclass(frozen=True)
+class Clip:
+    samples: np.ndarray
+    """Mono float32 PCM in -1..1."""
+    sample_rate: int
+    """Samples per second (hertz)."""
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+class Renderer(Protocol):
+    name: str
+    """Identifies backend, voice and rate, for cache keys."""
+
+    def render(self, text: str) -> Clip: ...
+
+    def close(self) -> None: ...
+
+
+def read_wav(path: Path) -> Clip:
+    with wave.open(str(path), "rb") as wav:
+        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+        raw = wav.readframes(wav.getnframes())
+    if width != 2:
+        raise SpeechError(f"{path}: expected 16-bit PCM, got {8 * width}-bit")
+    samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1)
+    return Clip(samples, rate)
+
+
+def write_wav(path: Path, clip: Clip) -> None:
+    pcm = (np.clip(clip.samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(clip.sample_rate)
+        wav.writeframes(pcm.tobytes())
+
+
+# ----- pyttsx3 in a worker process ------------------------------------------------------------
+
+
+class Pyttsx3Renderer:
+    """espeak-ng through pyttsx3, in a worker process restarted whenever it hangs or dies."""
+
+    def __init__(self, voice: str | None = None, rate: int = DEFAULT_RATE, timeout: float = RENDER_TIMEOUT_SECONDS):
+        self.voice, self.rate, self.timeout = voice, rate, timeout
+        self.name = f"pyttsx3:{voice or 'default'}:{rate}"
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._folder = Path(tempfile.mkdtemp(prefix="voice-coach-tts-"))
+        self.restarts = 0
+
+    def _start(self) -> subprocess.Popen:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "voice_coach.speech.tts_worker", self.voice or "-", str(self.rate)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+        )
+        return self._process
+
+    def _kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait(timeout=5)
+
+    def _ask(self, process: subprocess.Popen, text: str, path: Path) -> str | None:
+        """None when the phrase was rendered, else what went wrong."""
+        try:
+            process.stdin.write(json.dumps({"text": text, "path": str(path)}) + "\n")
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return "the speech worker died"
+        ready, _, _ = select.select([process.stdout], [], [], self.timeout)
+        if not ready:
+            return f"no answer within {self.timeout:g} s"
+        line = process.stdout.readline()
+        if not line:
+            return "the speech worker died"
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            return answer.get("error", "unknown error")
+        if not path.exists() or path.stat().st_size <= 44:
+            return "an empty recording"
+        return None
+
+    def render(self, text: str) -> Clip:
+        with self._lock:
+            problem = "no answer"
+            for _attempt in range(2):
+                process = self._process if self._process and self._process.poll() is None else self._start()
+                path = self._folder / f"{hashlib.sha1(text.encode()).hexdigest()}.wav"
+                try:
+                    problem = self._ask(process, text, path)
+                except (OSError, ValueError) as err:
+                    problem = str(err)
+                if problem is None:
+                    clip = read_wav(path)
+                    path.unlink(missing_ok=True)
+                    return clip
+                self._kill()  # hung or broken: a fresh worker for the next try
+                self.restarts += 1
+            raise SpeechError(f"text to speech failed for {text[:40]!r}: {problem}")
+
+    def close(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+            if process is not None:
+                try:
+                    process.stdin.close()
+                    process.wait(timeout=2)
+                except (OSError, subprocess.TimeoutExpired):
+                    process.kill()
+
+    def __del__(self) -> None:
+        try:
+            self._kill()
+        except Exception:
+            pass
+
+
+def list_pyttsx3_voices() -> list[tuple[str, str, list[str]]]:
+    """(id, name, languages) of every voice pyttsx3 offers, asked in a short-lived process."""
+    program = (
+        "import json, pyttsx3\n"
+        "voices = pyttsx3.init().getProperty('voices')\n"
+        "print(json.dumps([[str(v.id), str(v.name), [l.decode() if isinstance(l, bytes) else str(l)"
+        " for l in (v.languages or [])]] for v in voices]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=RENDER_TIMEOUT_SECONDS)
+    if result.returncode != 0:
+        raise SpeechError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "pyttsx3 failed")
+    return [tuple(voice) for voice in json.loads(result.stdout)]
+
+
+# ----- the cache -----------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "voice-coach" / "speech"
+
+
+class SpeechCache:
+    """Clips by text, rendered once: kept in memory, and on disk across runs (keyed by voice and rate)."""
+
+    def __init__(self, renderer: Renderer, folder: Path | None = None):
+        self.renderer = renderer
+        self.folder = folder
+        self._clips: dict[str, Clip] = {}
+        self._lock = threading.Lock()
+        self.rendered = self.loaded = 0
+
+    def _path(self, text: str) -> Path | None:
+        if self.folder is None:
+            return None
+        key = hashlib.sha256(f"{self.renderer.name}\n{text}".encode()).hexdigest()
+        return self.folder / f"{key}.wav"
+
+    def get(self, text: str) -> Clip:
+        clip = self._clips.get(text)
+        if clip is not None:
+            return clip
+        path = self._path(text)
+        if path is not None and path.exists():
+            try:
+                clip = read_wav(path)
+                self.loaded += 1
+            except (OSError, EOFError, wave.Error, SpeechError):
+                clip = None  # a damaged cache file is rendered again
+        if clip is None:
+            clip = self.renderer.render(text)
+            self.rendered += 1
+            if path is not None:
+                self._store(path, clip)
+        with self._lock:
+            self._clips[text] = clip
+        return clip
+
+    def _store(self, path: Path, clip: Clip) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".part")
+            write_wav(partial, clip)
+            partial.replace(path)  # never a half-written file under the real name
+        except OSError:
+            pass  # a read-only or full disk only costs rendering again next time
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        for text in dict.fromkeys(texts):
+            self.get(text)
+
+    def prepare_in_background(self, texts: Iterable[str]) -> threading.Thread:
+        thread = threading.Thread(target=self._prepare_quietly, args=(list(texts),), daemon=True)
+        thread.start()
+        return thread
+
+    def _prepare_quietly(self, texts: list[str]) -> None:
+        try:
+            self.prepare(texts)
+        except SpeechError:
+            pass  # the same phrase is tried again when it is needed, and reported then
+
+    def duration(self, text: str) -> float | None:
+        clip = self._clips.get(text)
+        return clip.seconds if clip is not None else None

@@ -1,0 +1,1 @@
+"""The training log: sets saved as they end, sessions resumed, history shown."""

@@ -1,0 +1,276 @@
+"""The training log: every set saved the moment it ends, in SQLite, so nothing trained is lost.
+
+WAL mode and one transaction per event: a kill -9 at any moment loses at most the set in
+progress, and the database is never left half-written. The schema version lives in the database
+(PRAGMA user_version) and older databases are migrated forward when opened.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from voice_coach.core.events import Event
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions and their sets
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        script TEXT NOT NULL,
+        workout TEXT NOT NULL,
+        script_hash TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_how TEXT
+    );
+    CREATE TABLE sets (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        position INTEGER NOT NULL,
+        exercise TEXT NOT NULL,
+        set_number INTEGER NOT NULL,
+        side TEXT NOT NULL DEFAULT '',
+        reps_planned INTEGER NOT NULL,
+        reps_done INTEGER NOT NULL,
+        started_at TEXT,
+        ended_at TEXT NOT NULL,
+        ended_by TEXT NOT NULL,
+        UNIQUE (session_id, position, set_number, side)
+    );
+    """,
+    # 2: the tempo a set was done at, what mode a session ran in, and pauses and commands
+    """
+    ALTER TABLE sets ADD COLUMN tempo_factor REAL NOT NULL DEFAULT 1.0;
+    ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'text';
+    ALTER TABLE sessions ADD COLUMN variation TEXT;
+    CREATE TABLE session_events (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX sets_by_exercise ON sets (exercise, ended_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+RESUME_WINDOW = timedelta(hours=12)
+"""An unfinished session younger than this is offered to be continued."""
+
+
+class LogError(RuntimeError):
+    code = "log-unavailable"
+
+
+def default_db_path() -> Path:
+    if os.environ.get("VOICE_COACH_DB"):
+        return Path(os.environ["VOICE_COACH_DB"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "voice-coach" / "voice-coach.db"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class LoggedSet:
+    position: int
+    exercise: str
+    set_number: int
+    side: str | None
+    reps_planned: int
+    reps_done: int
+    ended_by: str
+    ended_at: str
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    script: str
+    workout: str
+    script_hash: str
+    started_at: str
+    ended_at: str | None
+    ended_how: str | None
+    sets: int
+    reps: int
+
+
+def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to `target`; returns the version found before."""
+    found = connection.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise LogError(f"the log was written by a newer voice-coach (schema {found}); upgrade voice-coach")
+    for version in range(found, target):
+        with connection:  # each step commits whole or not at all
+            connection.executescript("BEGIN;" + MIGRATIONS[version] + f"PRAGMA user_version = {version + 1};")
+    return found
+
+
+class TrainingLog:
+    """One database connection, used from one thread at a time (a lock guards it)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrate(self.db)
+        except (sqlite3.Error, OSError) as err:
+            raise LogError(f"cannot use the training log {path}: {err}") from err
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def _write(self, sql: str, args: Iterable[object] = ()) -> int:
+        with self._lock:
+            with self.db:
+                return self.db.execute(sql, tuple(args)).lastrowid
+
+    # ----- writing -------------------------------------------------------------------------
+
+    def begin_session(self, script: str, workout: str, script_hash: str, mode: str,
+                      variation: str | None = None) -> int:
+        return self._write(
+            "INSERT INTO sessions (script, workout, script_hash, started_at, mode, variation) VALUES (?,?,?,?,?,?)",
+            (script, workout, script_hash, _now(), mode, variation),
+        )
+
+    def reopen_session(self, session_id: int) -> None:
+        self._write("UPDATE sessions SET ended_at = NULL, ended_how = NULL WHERE id = ?", (session_id,))
+        self.add_event(session_id, "resumed", "continued after an interruption")
+
+    def end_session(self, session_id: int, how: str) -> None:
+        self._write("UPDATE sessions SET ended_at = ?, ended_how = ? WHERE id = ?", (_now(), how, session_id))
+
+    def add_set(self, session_id: int, data: dict, started_at: str | None) -> None:
+        """One side of one set as it ended; a set done again (after 'back') replaces its first try."""
+        self._write(
+            """INSERT INTO sets (session_id, position, exercise, set_number, side, reps_planned, reps_done,
+                                 tempo_factor, started_at, ended_at, ended_by)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT (session_id, position, set_number, side) DO UPDATE SET
+                 reps_planned = excluded.reps_planned, reps_done = excluded.reps_done,
+                 tempo_factor = excluded.tempo_factor, started_at = excluded.started_at,
+                 ended_at = excluded.ended_at, ended_by = excluded.ended_by""",
+            (session_id, data["position"], data["exercise"], data["set"], data.get("side") or "",
+             data["reps_planned"], data["reps_done"], data.get("tempo", 1.0), started_at, _now(), data["ended_by"]),
+        )
+
+    def add_event(self, session_id: int, kind: str, detail: str | None = None) -> None:
+        self._write("INSERT INTO session_events (session_id, at, kind, detail) VALUES (?,?,?,?)",
+                    (session_id, _now(), kind, detail))
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def _rows(self, sql: str, args: Iterable[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self.db.execute(sql, tuple(args)).fetchall()
+
+    def sets_of(self, session_id: int) -> list[LoggedSet]:
+        rows = self._rows(
+            """SELECT position, exercise, set_number, side, reps_planned, reps_done, ended_by, ended_at
+               FROM sets WHERE session_id = ? ORDER BY ended_at, id""", (session_id,))
+        return [LoggedSet(r[0], r[1], r[2], r[3] or None, r[4], r[5], r[6], r[7]) for r in rows]
+
+    def unfinished_session(self, script: str, within: timedelta | None = RESUME_WINDOW) -> SessionRow | None:
+        """The latest session of `script` that never ended (killed, unplugged), if recent enough."""
+        sessions = [s for s in self.sessions(script=script, limit=1) if s.ended_at is None]
+        if not sessions:
+            return None
+        started = datetime.fromisoformat(sessions[0].started_at)
+        if within is not None and datetime.now(timezone.utc) - started > within:
+            return None
+        return sessions[0]
+
+    def sessions(self, script: str | None = None, limit: int = 20, session_id: int | None = None) -> list[SessionRow]:
+        """Latest first, with their set and rep totals; of one script, or the one session `session_id`."""
+        where, args = ("", [])
+        if script:
+            where, args = "WHERE s.script = ?", [script]
+        elif session_id is not None:
+            where, args = "WHERE s.id = ?", [session_id]
+        rows = self._rows(
+            f"""SELECT s.id, s.script, s.workout, s.script_hash, s.started_at, s.ended_at, s.ended_how,
+                       COUNT(DISTINCT t.position || '/' || t.set_number), COALESCE(SUM(t.reps_done), 0)
+                FROM sessions s LEFT JOIN sets t ON t.session_id = s.id {where}
+                GROUP BY s.id ORDER BY s.started_at DESC, s.id DESC LIMIT ?""", (*args, limit))
+        return [SessionRow(*row) for row in rows]
+
+    def session(self, session_id: int) -> SessionRow | None:
+        rows = self.sessions(limit=1, session_id=session_id)
+        return rows[0] if rows else None
+
+    def exercise_history(self, exercise: str) -> list[tuple[str, int, int, int]]:
+        """(session start, sets, total reps, best reps in a set) per session, oldest first."""
+        return self._rows(
+            """SELECT s.started_at, COUNT(DISTINCT t.set_number), SUM(t.reps_done), MAX(t.reps_done)
+               FROM sets t JOIN sessions s ON s.id = t.session_id
+               WHERE t.exercise = ? GROUP BY s.id ORDER BY s.started_at""", (exercise,))
+
+    def last_time(self, exercise: str, before_session: int | None = None) -> tuple[int, int] | None:
+        """(sets, most reps in a set) the last time `exercise` was done, in an earlier session."""
+        rows = self._rows(
+            """SELECT t.session_id, COUNT(DISTINCT t.set_number), MAX(t.reps_done)
+               FROM sets t WHERE t.exercise = ? AND t.session_id != COALESCE(?, -1)
+               GROUP BY t.session_id ORDER BY MAX(t.ended_at) DESC LIMIT 1""", (exercise, before_session))
+        return (rows[0][1], rows[0][2]) if rows else None
+
+
+class SessionRecorder:
+    """Listens to a session's events and writes them to the log as they happen.
+
+    If the log fails mid-session (disk full, read-only), it warns once and keeps the rest in an
+    in-memory log, so the workout goes on and nothing already saved is touched.
+    """
+
+    def __init__(self, log: TrainingLog, session_id: int, warn=print):
+        self.log, self.session_id, self.warn = log, session_id, warn
+        self._set_started: str | None = None
+        self.failed = False
+
+    def deliver(self, events: list[Event]) -> None:
+        for event in events:
+            try:
+                self._record(event)
+            except (sqlite3.Error, OSError) as err:
+                self._fall_back(err)
+                self._record(event)
+
+    def _record(self, event: Event) -> None:
+        data = event.data
+        if event.kind == "command":
+            self.log.add_event(self.session_id, "command", event.text)
+        elif event.kind == "state":
+            state = data.get("state")
+            if state == "set_start":
+                self._set_started = _now()
+            elif state == "set_end":
+                self.log.add_set(self.session_id, data, self._set_started)
+            elif state in ("paused", "resumed"):
+                self.log.add_event(self.session_id, state)
+            elif state == "finished":
+                self.log.end_session(self.session_id, str(data.get("ended_by", "complete")))
+
+    def _fall_back(self, err: Exception) -> None:
+        if self.failed:
+            raise LogError(f"the in-memory log failed too: {err}") from err
+        self.failed = True
+        self.warn(f"voice-coach: cannot write the training log ({err}); this session is kept in memory only")
+        memory = TrainingLog(":memory:")
+        self.session_id = memory.begin_session("?", "?", "?", "memory")
+        self.log = memory

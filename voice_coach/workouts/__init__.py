@@ -1,0 +1,1 @@
+"""Workout scripts: reading and checking files, finding bundled and personal scripts."""
