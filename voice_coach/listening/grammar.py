@@ -21,13 +21,30 @@ QUIET_SECONDS = 0.12
 """Quiet this long after voice ends the utterance, long before Vosk's own endpoint would (its
 trailing-silence rules are far slower); a command word at the start of a longer sentence, said
 without a pause, is then not a command (seconds)."""
-SECONDS_PER_SYLLABLE = (0.12, 0.30)
-"""How long one syllable of a command may take, fastest and slowest (seconds); with
-PHRASE_SLACK_SECONDS, the window of utterance lengths a phrase may have."""
+STABLE_SECONDS = 0.35
+"""A partial result that is a whole phrase and has not changed for this long (of audio) ends the
+utterance even when the room never goes quiet (music, a bike): the person has stopped adding
+words. Twice as long for a phrase that could still grow ("다음" -> "다음 단계")."""
+MIN_VOICE_SECONDS = 0.15
+"""A command needs this much voice (seconds) heard by the level detector: music or a bike that
+the decoder read as a phrase, with next to no voice in it, is not one. (Real commands had 0.19 s
+and more even at 10 dB below a bike; this rule halved the false commands in music.)"""
+SLOWEST_SYLLABLE_SECONDS = 0.30
+"""How long one syllable of a command may take at the slowest; with PHRASE_SLACK_SECONDS, the
+longest utterance a phrase may be. There is no shortest: real people say "다음 단계" in 0.4 s of
+voice, faster than any rule fitted to a synthetic voice allowed (it cost 7 real commands in 40)."""
 PHRASE_SLACK_SECONDS = 0.30
 EXTRA_SYLLABLES = 2
 """An utterance with this many syllables more than the phrase is a sentence that contains it (or
 sounds like it), not the command: "숙제 다 했어" is not "다 했어"."""
+CONFIDENCE_FLOORS = (0.75, 0.70, 0.50)
+"""The least confidence the decoder must have in a phrase's words (the lowest of its words'
+posteriors, 0-1) for a phrase of up to two syllables, of three, and of four or more. Talk is
+matched onto short phrases far more often than onto long ones (there is less sound to contradict
+it), so short phrases need more certainty. Fitted on real speech (benchmarks/listen_real.py prints the
+trade-off): against no floors these keep 96 of 104 commands heard in 10 conditions and halve the
+false commands in talk (44 -> 23 an hour); a short floor of 0.9 or 0.8 rejected no more talk and
+one more real command, and a synthetic voice's "계속" (0.76)."""
 
 
 @dataclass(frozen=True)
@@ -91,12 +108,18 @@ def syllables(phrase: str) -> int:
 
 def plausible(phrase: str, utterance: Utterance) -> bool:
     """Whether an utterance can be this phrase, by its length and its syllables. A long sentence
-    that the decoder squeezed onto a short phrase, or a burst of noise it read as one, is not."""
+    that the decoder squeezed onto a short phrase is not, nor a phrase found in noise with next to
+    no voice."""
     count = syllables(phrase)
-    fastest, slowest = SECONDS_PER_SYLLABLE
-    if not fastest * count <= utterance.seconds <= PHRASE_SLACK_SECONDS + slowest * count:
+    if not MIN_VOICE_SECONDS <= utterance.seconds <= PHRASE_SLACK_SECONDS + SLOWEST_SYLLABLE_SECONDS * count:
         return False
     return utterance.syllables < count + EXTRA_SYLLABLES
+
+
+def confidence_floor(phrase: str, floors: tuple[float, float, float] = CONFIDENCE_FLOORS) -> float:
+    """The confidence a phrase's words need (see CONFIDENCE_FLOORS)."""
+    count = syllables(phrase)
+    return floors[0] if count <= 2 else floors[1] if count == 3 else floors[2]
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,8 @@ class Decision:
     command: str
     phrase: str
     """The words taken as the command (for a barge-in, only the end of what was heard)."""
+    confidence: float = 1.0
+    """The decoder's confidence in those words (0-1)."""
 
 
 @dataclass
@@ -112,8 +137,10 @@ class Decider:
 
     An utterance ends when the person has been quiet for `quiet_seconds` (the listener then asks
     the decoder for its final result: finals are rescored and wrong far less often than partial
-    guesses) or at Vosk's own endpoint. Its final result is a command only when it is exactly one
-    phrase, and when the utterance's length and syllables suit that phrase (see plausible).
+    guesses), when its partial result has been one whole phrase for a while (music and bikes
+    never go quiet), or at Vosk's own endpoint. Its final result is a command only when it is
+    exactly one phrase, the decoder is sure enough of its words (confidence_floor), and the
+    utterance is not far longer than the phrase (plausible).
 
     While the coach talks, the microphone is never quiet and no utterance is the person's alone,
     so then only a barge-in (pause, stop) can be taken: its phrase ending the partial result,
@@ -124,24 +151,43 @@ class Decider:
 
     grammar: Grammar
     quiet_seconds: float = QUIET_SECONDS
+    confidence_floors: tuple[float, float, float] = CONFIDENCE_FLOORS
+    stable_seconds: float = STABLE_SECONDS
     _barged_in: bool = False
     _tail: str = ""
     _tail_since: float = 0.0
+    _partial: str = ""
+    _partial_since: float = 0.0
 
-    def utterance_over(self, partial: str, quiet_for: float | None) -> bool:
-        """Whether to end the utterance now: something was heard, then `quiet_for` seconds of quiet."""
-        return bool(_normalize(partial)) and quiet_for is not None and quiet_for >= self.quiet_seconds
+    def utterance_over(self, partial: str, quiet_for: float | None, at: float | None = None) -> bool:
+        """Whether to end the utterance now: something was heard, then `quiet_for` seconds of
+        quiet; or, at audio time `at` (seconds), the partial result has been one whole phrase
+        for the stable time (continuous noise never lets the room go quiet)."""
+        words = _normalize(partial)
+        if words != self._partial or at is None:
+            self._partial, self._partial_since = words, (at or 0.0)
+        if not words:
+            return False
+        if quiet_for is not None and quiet_for >= self.quiet_seconds:
+            return True
+        if at is None or self.grammar.command_for(words) is None:
+            return False
+        needed = self.stable_seconds * (2 if self.grammar.could_grow(words) else 1)
+        return at - self._partial_since >= needed
 
-    def final(self, text: str, utterance: Utterance) -> Decision | None:
-        """The utterance is over; returns its command unless a barge-in was taken from it."""
-        barged_in, self._barged_in, self._tail = self._barged_in, False, ""
+    def final(self, text: str, confidence: float, utterance: Utterance) -> Decision | None:
+        """The utterance is over; returns its command unless a barge-in was taken from it.
+        `confidence`: the decoder's, in the words of `text` (0-1)."""
+        barged_in, self._barged_in, self._tail, self._partial = self._barged_in, False, "", ""
         if barged_in:
             return None
         text = _normalize(text)
         command = self.grammar.command_for(text)
-        if command is None or not plausible(text, utterance):
+        if command is None or confidence < confidence_floor(text, self.confidence_floors):
             return None
-        return Decision(command, text)
+        if not plausible(text, utterance):
+            return None
+        return Decision(command, text, confidence)
 
     def barge_in(self, partial: str, at: float) -> Decision | None:
         """A partial result at audio time `at` (seconds) while the coach talks."""

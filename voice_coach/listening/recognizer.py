@@ -8,6 +8,7 @@ person stopped speaking (to decide early, and to measure latency) and how long t
 from __future__ import annotations
 
 import json
+import logging
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import numpy as np
 
 from voice_coach.listening.grammar import Decider, Decision, Grammar
 from voice_coach.listening.voice_activity import VoiceActivity
+
+_LOGGER = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 """What the recognizer listens at (hertz); other rates are resampled."""
@@ -42,6 +45,8 @@ class Heard:
     """Seconds from the end of the spoken words to the decision, when voice was seen."""
     spoken_for: float = 0.0
     """Seconds from the start of the utterance's voice to the decision."""
+    confidence: float = 1.0
+    """The decoder's confidence in the command's words (0-1)."""
 
     def to_json(self) -> dict:
         latency = None if self.latency is None else round(self.latency * 1000)
@@ -54,8 +59,13 @@ class Recognizer:
         import vosk
 
         self.grammar = grammar
+        missing = words_missing_from(model, grammar.vosk_grammar)
+        if missing:  # Vosk drops such words silently: a phrase holding one can never be heard
+            _LOGGER.warning("words not in the speech model's vocabulary (phrases with them cannot be heard): %s",
+                            ", ".join(missing))
         self._recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE,
                                                 json.dumps(grammar.vosk_grammar, ensure_ascii=False))
+        self._recognizer.SetWords(True)  # each word's posterior: how sure the decoder is of it
         self.decider = Decider(grammar)
         self.voice = VoiceActivity(SAMPLE_RATE)
         self._recent = np.zeros(0, np.int16)
@@ -89,8 +99,7 @@ class Recognizer:
         spoken = self.voice.utterance()
         self.decoded_seconds += len(pcm) / SAMPLE_RATE
         if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
-            text = json.loads(self._recognizer.Result()).get("text", "")
-            return self._heard(self.decider.final(text, spoken))
+            return self._heard(self.decider.final(*_parse_final(self._recognizer.Result()), spoken))
         partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
         if quiet >= REST_AFTER_SECONDS and not partial.strip() and not coach_talking:
             # No Reset: that would also drop the speaker adaptation (i-vector) learned so far.
@@ -100,26 +109,26 @@ class Recognizer:
             return self._heard(barge_in)
         # Between the coach's sentences too: a word said in a gap is decoded on its own, not as
         # the end of the coach's sentence (the echo guard decides what may pass then).
-        if self.decider.utterance_over(partial, quiet_for):
-            return self._heard(self.decider.final(self._end_utterance(quiet_for), spoken))
+        if self.decider.utterance_over(partial, quiet_for, self.t):
+            return self._heard(self.decider.final(*self._end_utterance(quiet_for), spoken))
         return []
 
-    def _end_utterance(self, quiet_for: float) -> str:
+    def _end_utterance(self, quiet_for: float | None) -> tuple[str, float]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
         little ahead of each frame, so it is first given PAD_SECONDS more of the quiet just heard
         (the room's own background, so its features stay those of this room)."""
-        quiet = self._recent[-max(1, int(SAMPLE_RATE * min(quiet_for, 0.1))):]
+        # In continuous noise (quiet_for None or short) the latest 50-100 ms are that noise.
+        quiet = self._recent[-int(SAMPLE_RATE * min(max(quiet_for or 0.0, 0.05), 0.1)):]
         padding = np.resize(quiet, int(SAMPLE_RATE * PAD_SECONDS))
         if self._recognizer.AcceptWaveform(padding.astype("<i2").tobytes()):
-            text = json.loads(self._recognizer.Result()).get("text", "")
+            result = _parse_final(self._recognizer.Result())
             self._recognizer.FinalResult()  # nothing more: just reset for the next utterance
-            return text
-        return json.loads(self._recognizer.FinalResult()).get("text", "")
+            return result
+        return _parse_final(self._recognizer.FinalResult())
 
     def flush(self) -> list[Heard]:
         """The audio has ended: whatever the last utterance meant."""
-        text = json.loads(self._recognizer.FinalResult()).get("text", "")
-        return self._heard(self.decider.final(text, self.voice.utterance()))
+        return self._heard(self.decider.final(*_parse_final(self._recognizer.FinalResult()), self.voice.utterance()))
 
     def _heard(self, decision: Decision | None) -> list[Heard]:
         if decision is None:
@@ -128,7 +137,21 @@ class Recognizer:
         latency = None if end is None else max(0.0, self.t - end)
         began = self.voice.utterance_started_at
         spoken_for = 0.0 if began is None else self.t - began
-        return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for)]
+        return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for, decision.confidence)]
+
+
+def words_missing_from(model, phrases: list[str]) -> list[str]:
+    """The words of `phrases` that the model's vocabulary lacks (a grammar cannot add words)."""
+    words = dict.fromkeys(word for phrase in phrases for word in phrase.split())
+    return [word for word in words if model.vosk_model_find_word(word) < 0]
+
+
+def _parse_final(result: str) -> tuple[str, float]:
+    """A final result's words, and the decoder's confidence in them: the least of the words'
+    posteriors (one doubtful word makes the whole phrase doubtful)."""
+    parsed = json.loads(result)
+    confidence = min((word.get("conf", 1.0) for word in parsed.get("result", [])), default=0.0)
+    return parsed.get("text", ""), confidence
 
 
 def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:

@@ -1,0 +1,399 @@
+"""How well the listener hears real people, against plain Vosk with the same phrases on the same audio.
+
+Real recordings (a folder laid out like ../shared/speech: MANIFEST.tsv and one folder per category)
+are decoded from memory as if live, in conditions people train in:
+
+- clean: the recording as it is;
+- room: convolved with simulated room impulse responses (pyroomacoustics, RT60 0.3-0.7 s, the
+  person 1-4 m from the microphone);
+- music and the exercise bike at 20, 15 and 10 dB below the voice; room and music together.
+
+Each command recording is played with one second of the background before it and 1.5 s after, so
+continuous noise never lets the voice detector rest. Printed per condition, for the listener and
+for plain Vosk (the model as shipped, the project's grammar, every final result that is exactly a
+phrase taken as a command): commands right, wrong (another command) and stray (more than one from
+one recording), the latency from the end of the voice to the decision (p50/p95); then false
+commands per hour in all the talk (sentences, conversation, free utterances and non-command words);
+then the trade-off of the decision's confidence threshold: commands right against false commands
+per hour at a few settings, so the operating point is a visible choice.
+
+    .venv/bin/python benchmarks/listen_real.py --data ../shared/speech [--lang ko] [--model PATH]
+        [--conditions clean,room,...] [--quick]
+
+It needs the benchmark extra: .venv/bin/pip install -e '.[bench]'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from voice_coach.core.phrases import load_phrases
+from voice_coach.listening.grammar import CONFIDENCE_FLOORS, Grammar, build_grammar, confidence_floor
+from voice_coach.listening.models import ModelMissing, find_model
+from voice_coach.listening.recognizer import (
+    CHUNK_SECONDS,
+    SAMPLE_RATE,
+    Recognizer,
+    listen_to_samples,
+    load_model,
+    to_16k,
+)
+
+LEAD_SECONDS, TAIL_SECONDS = 1.0, 1.5
+"""Background before and after each command recording (seconds)."""
+MUSIC = ("music: acoustic guitar", "music: orchestral", "music: drum & bass", "music: Tchaikovsky")
+BIKE = ("exercise_bike",)
+CONDITIONS = {  # name: (room, noise kind, signal-to-noise ratio in dB)
+    "clean": (False, None, None),
+    "room": (True, None, None),
+    "music 20 dB": (False, MUSIC, 20), "music 15 dB": (False, MUSIC, 15), "music 10 dB": (False, MUSIC, 10),
+    "bike 20 dB": (False, BIKE, 20), "bike 15 dB": (False, BIKE, 15), "bike 10 dB": (False, BIKE, 10),
+    "room + music 20 dB": (True, MUSIC, 20), "room + music 15 dB": (True, MUSIC, 15),
+}
+TALK_CONDITIONS = ("clean", "room + music 15 dB")
+FLOOR_SETTINGS = ((0.0, 0.0, 0.0), (0.7, 0.5, 0.3), (0.75, 0.7, 0.5), (0.8, 0.7, 0.5), (0.9, 0.6, 0.4),
+                  (0.9, 0.7, 0.5), (0.99, 0.8, 0.6), (0.999, 0.9, 0.8))
+"""Confidence floors (phrases of up to two syllables, three, four or more) the trade-off is printed for."""
+COMMAND_CATEGORY = {"ko": "korean", "en": "command-word"}
+"""Where each language's command recordings are; the rest of the speech is talk."""
+TALK_CATEGORIES = ("korean", "talk", "distractor-word", "command-word")
+"""What counts as talk: every recording that is not one of the language's commands. English
+command words ("stop", "go") are left out of the talk for other languages: a person who says
+"stop" to a Korean coach means a command, and no Korean phrase should take it for another."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    category: str
+    label: str
+    seconds: float
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    wrong: int = 0
+    stray: int = 0
+    total: int = 0
+    latency: list[float] = field(default_factory=list)
+
+
+def read_audio_16k(path: Path) -> np.ndarray:
+    """Any file libsndfile reads (FLAC, WAV), mixed to mono, as int16 at 16 kHz."""
+    import soundfile
+
+    samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    return to_16k(samples.mean(axis=1), rate)
+
+
+def fail(message: str) -> None:
+    print(f"listen_real: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def read_manifest(data: Path, needed: tuple[str, ...]) -> list[Recording]:
+    manifest = data / "MANIFEST.tsv"
+    if not data.is_dir():
+        fail(f"{data}: no such folder (give --data, the folder of real recordings)")
+    if not manifest.is_file():
+        fail(f"{manifest}: missing (the folder must hold MANIFEST.tsv, as ../shared/speech does)")
+    with manifest.open(encoding="utf-8") as handle:
+        rows = [Recording(data / row["file"], row["category"], row["label"], float(row["seconds"] or 0))
+                for row in csv.DictReader(handle, delimiter="\t")]
+    present = {row.category for row in rows if row.path.is_file()}
+    for category in needed:
+        if category not in present:
+            fail(f"{data}: no '{category}' recordings (MANIFEST.tsv lists none, or their files are missing)")
+    return [row for row in rows if row.path.is_file()]
+
+
+def expected_command(grammar: Grammar, label: str) -> str | None:
+    """The command a recording's label says ("일시 정지 (stop/pause)" -> pause), if it is one."""
+    words = label.split(" (")[0]
+    return None if label.startswith("(") else grammar.command_for(words)
+
+
+def voice_end(samples: np.ndarray) -> float:
+    """Where the voice of a clean recording ends: its last 10 ms frame within 25 dB of its loudest."""
+    frame = SAMPLE_RATE // 100
+    usable = len(samples) // frame * frame
+    levels = np.sqrt(np.mean((samples[:usable] / 32768.0).reshape(-1, frame) ** 2, axis=1)) + 1e-9
+    loud = np.nonzero(20 * np.log10(levels / levels.max()) > -25)[0]
+    return (loud[-1] + 1) * frame / SAMPLE_RATE if len(loud) else 0.0
+
+
+def active_power(samples: np.ndarray) -> float:
+    """Mean power of the voiced part (frames within 25 dB of the loudest), for signal-to-noise ratios."""
+    frame = SAMPLE_RATE // 100
+    usable = len(samples) // frame * frame
+    power = np.mean((samples[:usable].astype(np.float64) / 32768.0).reshape(-1, frame) ** 2, axis=1)
+    return float(np.mean(power[power > power.max() * 10 ** -2.5])) if usable else 0.0
+
+
+class Conditions:
+    """Makes each condition's version of a recording; rooms and noise picks are seeded."""
+
+    def __init__(self, noises: dict[str, np.ndarray], seed: int = 7):
+        self.noises = noises
+        self.rng = np.random.default_rng(seed)
+        self.rooms = [self._room_response(rt60, distance) for rt60 in (0.3, 0.4, 0.5, 0.6, 0.7)
+                      for distance in (1.0, 2.0, 3.0, 4.0)]
+
+    def _room_response(self, rt60: float, distance: float) -> np.ndarray:
+        import pyroomacoustics as pra
+
+        size = np.array([5.5, 4.5, 2.7])
+        absorption, max_order = pra.inverse_sabine(rt60, size)
+        room = pra.ShoeBox(size, fs=SAMPLE_RATE, materials=pra.Material(absorption), max_order=min(max_order, 40))
+        microphone = np.array([0.6, 2.2, 1.0])  # the Pi on a shelf
+        angle = self.rng.uniform(-0.8, 0.8)
+        source = microphone + distance * np.array([np.cos(angle), np.sin(angle), 0.0]) + [0, 0, 0.5]
+        source = np.clip(source, 0.3, size - 0.3)
+        room.add_source(source)
+        room.add_microphone(microphone)
+        room.compute_rir()
+        response = np.asarray(room.rir[0][0], dtype=np.float64)
+        direct = int(np.argmax(np.abs(response)))  # keep the voice's timing: the direct sound at 0
+        return response[max(0, direct - 16):] / np.abs(response[direct])
+
+    def make(self, condition: str, voice: np.ndarray, index: int) -> np.ndarray:
+        in_room, kind, snr = CONDITIONS[condition]
+        lead, tail = int(LEAD_SECONDS * SAMPLE_RATE), int(TAIL_SECONDS * SAMPLE_RATE)
+        signal = np.concatenate([np.zeros(lead), voice.astype(np.float64), np.zeros(tail)])
+        power = active_power(voice)
+        if in_room:
+            from scipy.signal import fftconvolve
+
+            signal = fftconvolve(signal, self.rooms[index % len(self.rooms)])[:len(signal)]
+            signal *= np.sqrt(power / max(active_power(signal[lead:lead + len(voice)].astype(np.int16)), 1e-12))
+        if kind:
+            names = [name for name in self.noises if any(name.startswith(k) or k in name for k in kind)]
+            noise = self.noises[names[index % len(names)]]
+            start = int(self.rng.integers(0, max(1, len(noise) - len(signal))))
+            piece = np.resize(noise[start:start + len(signal)].astype(np.float64), len(signal))
+            noise_power = np.mean((piece / 32768.0) ** 2) + 1e-12
+            signal = signal + piece * np.sqrt(power / noise_power / 10 ** (snr / 10))
+        return np.clip(signal, -32768, 32767).astype(np.int16)
+
+
+class PlainVosk:
+    """The baseline: the model as shipped, the same grammar, each final result that is a phrase."""
+
+    def __init__(self, model, grammar: Grammar):
+        self.model, self.grammar = model, grammar
+
+    def decode(self, samples: np.ndarray) -> list[tuple[float, str, float, str]]:
+        import vosk
+
+        recognizer = vosk.KaldiRecognizer(self.model, SAMPLE_RATE,
+                                          json.dumps(self.grammar.vosk_grammar, ensure_ascii=False))
+        chunk, heard = int(SAMPLE_RATE * CHUNK_SECONDS), []
+        for start in range(0, len(samples), chunk):
+            if recognizer.AcceptWaveform(samples[start:start + chunk].tobytes()):
+                self._take(json.loads(recognizer.Result()).get("text", ""), (start + chunk) / SAMPLE_RATE, heard)
+        self._take(json.loads(recognizer.FinalResult()).get("text", ""), len(samples) / SAMPLE_RATE, heard)
+        return heard
+
+    def _take(self, text: str, at: float, heard: list) -> None:
+        command = self.grammar.command_for(text)
+        if command:
+            heard.append((at, command, 1.0, text))
+
+
+class Listener:
+    """The project's listener, exactly as a session runs it, with every candidate reported: the
+    confidence floors are applied afterwards (see kept), so one pass gives the whole trade-off."""
+
+    def __init__(self, model, grammar: Grammar, frontend: tuple[int, int] | None = None):
+        self.model, self.grammar, self.frontend = model, grammar, frontend
+
+    def decode(self, samples: np.ndarray) -> list[tuple[float, str, float, str]]:
+        if self.frontend:
+            samples = webrtc_front_end(samples, *self.frontend)
+        recognizer = Recognizer(self.model, self.grammar)
+        recognizer.decider.confidence_floors = (0.0, 0.0, 0.0)
+        # getattr: the same benchmark also measures earlier versions, which had no confidence
+        return [(h.t, h.command, getattr(h, "confidence", 1.0), h.phrase)
+                for h in listen_to_samples(recognizer, samples)]
+
+
+def webrtc_front_end(samples: np.ndarray, auto_gain_dbfs: int, noise_suppression: int) -> np.ndarray:
+    """WebRTC's noise suppression and gain control (webrtc-noise-gain, Home Assistant's choice),
+    10 ms at a time as it would run live."""
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(auto_gain_dbfs, noise_suppression)
+    frame = SAMPLE_RATE // 100
+    return np.concatenate([np.frombuffer(processor.Process10ms(samples[start:start + frame].tobytes()).audio, np.int16)
+                           for start in range(0, len(samples) // frame * frame, frame)])
+
+
+def kept(heard: list[tuple[float, str, float, str]], floors: tuple[float, float, float]) -> list:
+    """The candidates a listener with these confidence floors takes."""
+    return [h for h in heard if h[2] >= confidence_floor(h[3], floors)]
+
+
+def score(heard: list[tuple[float, str, float]], expected: str, end: float, tally: Tally) -> None:
+    tally.total += 1
+    if not heard:
+        return
+    (at, command, *_), *rest = heard
+    tally.stray += len(rest)
+    if command == expected:
+        tally.right += 1
+        tally.latency.append(at - end)
+    else:
+        tally.wrong += 1
+
+
+def row(tally: Tally) -> str:
+    return (f"   {tally.right:3}/{tally.total:<3} {100 * tally.right / max(1, tally.total):3.0f}%  {tally.wrong:3}  "
+            f"{tally.stray:3}  {percentiles(tally.latency)}")
+
+
+def percentiles(seconds: list[float]) -> str:
+    if not seconds:
+        return "   -/   -"
+    ms = np.array(seconds) * 1000
+    return f"{np.percentile(ms, 50):4.0f}/{np.percentile(ms, 95):4.0f}"
+
+
+def run_commands(decoders, commands, conditions: Conditions, names) -> dict:
+    """Every command recording in every condition; the tallies per decoder (the listener's at its
+    own confidence floors) and the listener's candidates."""
+    tallies = {name: {c: Tally() for c in names} for name in decoders}
+    candidates = defaultdict(list)  # (condition, index) -> the listener's candidates, for the trade-off
+    for condition in names:
+        for index, (_recording, expected, voice) in enumerate(commands):
+            samples = conditions.make(condition, voice, index)
+            end = LEAD_SECONDS + voice_end(voice)
+            for name, decoder in decoders.items():
+                heard = decoder.decode(samples)
+                if name == "listener":
+                    candidates[(condition, index)] = (heard, expected, end)
+                    heard = kept(heard, CONFIDENCE_FLOORS)
+                score(heard, expected, end, tallies[name][condition])
+    return {"tallies": tallies, "candidates": candidates}
+
+
+def run_talk(decoders, talk, conditions: Conditions, talk_conditions: tuple[str, ...]) -> dict:
+    seconds, false, examples, candidates = defaultdict(float), defaultdict(int), defaultdict(list), []
+    for condition in talk_conditions:
+        for index, (recording, voice) in enumerate(talk):
+            samples = conditions.make(condition, voice, index)
+            seconds[condition] += len(voice) / SAMPLE_RATE
+            for name, decoder in decoders.items():
+                heard = decoder.decode(samples)
+                if name == "listener":
+                    candidates += heard
+                    heard = kept(heard, CONFIDENCE_FLOORS)
+                false[(name, condition)] += len(heard)
+                examples[name] += [f"{condition}: {recording.label[:60]!r} -> {h[1]} ({h[2]:.2f})" for h in heard]
+    return {"seconds": seconds, "false": false, "examples": examples, "candidates": candidates}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="the folder of real recordings (MANIFEST.tsv)")
+    parser.add_argument("--lang", default="ko")
+    parser.add_argument("--model", help="a Vosk model folder (found by language otherwise)")
+    parser.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated, from: "
+                        + ", ".join(CONDITIONS))
+    parser.add_argument("--quick", action="store_true", help="clean, room and music 15 dB only; no talk in music")
+    parser.add_argument("--examples", action="store_true", help="print each false command in talk")
+    parser.add_argument("--webrtc", metavar="GAIN,SUPPRESSION", help="put WebRTC's gain control (0-31 dBFS) and "
+                        "noise suppression (0-4) before the listener, e.g. 0,2 (plain Vosk stays plain)")
+    args = parser.parse_args()
+    names = ["clean", "room", "music 15 dB"] if args.quick else [c.strip() for c in args.conditions.split(",")]
+    for name in names:
+        if name not in CONDITIONS:
+            fail(f"--conditions: unknown condition {name!r} (choose from {', '.join(CONDITIONS)})")
+    if args.lang not in COMMAND_CATEGORY:
+        fail(f"--lang {args.lang}: no command recordings are known for it (choose from {', '.join(COMMAND_CATEGORY)})")
+    recordings = read_manifest(args.data, (COMMAND_CATEGORY[args.lang], "talk", "noise"))
+    try:
+        path = find_model(args.lang, args.model).path
+    except ModelMissing as err:
+        fail(str(err))
+    import vosk
+
+    grammar = build_grammar(load_phrases(args.lang))
+    vosk.SetLogLevel(-1)
+    plain_model = vosk.Model(str(path))  # as shipped: Vosk's own endpointing and decoding options
+    try:
+        frontend = tuple(int(part) for part in args.webrtc.split(",")) if args.webrtc else None
+    except ValueError:
+        fail(f"--webrtc {args.webrtc}: give two whole numbers, GAIN,SUPPRESSION (for instance 0,2)")
+    decoders = {"listener": Listener(load_model(path), grammar, frontend),
+                "plain Vosk": PlainVosk(plain_model, grammar)}
+    noises = {r.label: read_audio_16k(r.path) for r in recordings if r.category == "noise"}
+    commands, talk = [], []
+    for recording in recordings:
+        expected = expected_command(grammar, recording.label) if recording.category == COMMAND_CATEGORY[args.lang] \
+            else None
+        if expected:
+            commands.append((recording, expected, read_audio_16k(recording.path)))
+        elif recording.category in TALK_CATEGORIES and not (recording.category == "command-word"
+                                                             and args.lang != "en"):
+            talk.append((recording, read_audio_16k(recording.path)))
+    print(f"model: {path}\n{len(commands)} command recordings, {len(talk)} talk recordings "
+          f"({sum(len(v) for _, v in talk) / SAMPLE_RATE / 60:.1f} min); confidence floors {CONFIDENCE_FLOORS}")
+    talk_conditions = ("clean",) if args.quick else TALK_CONDITIONS
+    started = time.process_time()
+    conditions = Conditions(noises)
+    result = run_commands(decoders, commands, conditions, names)
+    print(f"\n{'':20}   {'listener':36}   plain Vosk, same phrases\n{'condition':20}"
+          + "   right       wrong stray  p50/p95 ms" * 2)
+    totals = {name: Tally() for name in decoders}
+    for condition in names:
+        line = f"{condition:20}"
+        for name in decoders:
+            tally = result["tallies"][name][condition]
+            line += row(tally)
+            for key in ("right", "wrong", "stray", "total"):
+                setattr(totals[name], key, getattr(totals[name], key) + getattr(tally, key))
+            totals[name].latency += tally.latency
+        print(line)
+    line = f"{'all':20}"
+    for name in decoders:
+        tally = totals[name]
+        line += row(tally)
+    print(line)
+    talk_result = run_talk(decoders, talk, conditions, talk_conditions)
+    hours = sum(talk_result["seconds"].values()) / 3600
+    print(f"\nfalse commands in {sum(talk_result['seconds'].values()) / 60:.1f} min of talk:")
+    for name in decoders:
+        counts = [(condition, talk_result["false"][(name, condition)], talk_result["seconds"][condition] / 3600)
+                  for condition in talk_conditions]
+        print(f"  {name:12} " + "   ".join(f"{condition}: {count:3} ({count / part:5.1f} per hour)"
+                                          for condition, count, part in counts))
+        if args.examples:
+            for example in talk_result["examples"][name]:
+                print(f"      {example}")
+    print("\ntrade-off (listener): confidence floors (up to 2 syllables, 3, 4+) -> commands right (all "
+          "conditions), wrong+stray, false commands per hour of talk")
+    for floors in FLOOR_SETTINGS:
+        right = wrong = 0
+        for heard, expected, _end in result["candidates"].values():
+            taken = kept(heard, floors)
+            right += bool(taken) and taken[0][1] == expected
+            wrong += (bool(taken) and taken[0][1] != expected) + max(0, len(taken) - 1)
+        false = len(kept(talk_result["candidates"], floors))
+        marker = "  <- in use" if floors == CONFIDENCE_FLOORS else ""
+        print(f"  {'/'.join(f'{f:g}' for f in floors):16} right {right:4}/{len(result['candidates'])}  "
+              f"wrong+stray {wrong:3}   false {false / hours:5.1f}/h{marker}")
+    print(f"\nCPU: {time.process_time() - started:.0f} s for both decoders")
+
+
+if __name__ == "__main__":
+    main()
