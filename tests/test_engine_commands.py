@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from engine_helpers import bundled_plan, counts, first, inline_plan, make_engine, run, says, states
 
+from voice_coach.core import phrases
+from voice_coach.core.engine.commands import COMMANDS
 from voice_coach.core.engine.machine import Mode
 
 LUNGE = bundled_plan("reverse-lunge")
@@ -15,6 +17,10 @@ TWO_EXERCISES = inline_plan(
     " tips: [Chest up.]}\n"
     "  - {name: Plank, hold_seconds: 30}\n"
 )
+
+
+def test_every_command_a_language_can_name_has_a_handler_and_no_handler_is_unreachable():
+    assert sorted(COMMANDS) == sorted(phrases.COMMANDS)
 
 
 def engine_at(plan, t, auto_start=3.0):

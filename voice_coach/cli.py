@@ -17,10 +17,10 @@ from voice_coach.app import config
 from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
 from voice_coach.audio.speaker import AudioDeviceError
 from voice_coach.core.describe import describe_plan, duration_text
-from voice_coach.core.engine.state import VERBOSITIES
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
 from voice_coach.core.plan import Plan, PlanError, compile_plan
 from voice_coach.core.simulate import ScheduleError, parse_schedule
+from voice_coach.core.timeline import Verbosity
 from voice_coach.core.workout import Workout
 from voice_coach.speech.tts import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
 from voice_coach.training import history
@@ -366,7 +366,7 @@ def _setting_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that override the settings file (see config.py), the same on every command."""
     parser.add_argument("--lang", choices=available_languages(),
                         help=f"language of the coach and of the commands (default {DEFAULT_LANGUAGE})")
-    parser.add_argument("--verbosity", choices=VERBOSITIES,
+    parser.add_argument("--verbosity", choices=[level.value for level in Verbosity],
                         help="how much the coach says: full (default), brief (short cues, no tips), "
                              "minimal (counts, sets and rests)")
     parser.add_argument("--auto-start", nargs="?", type=_seconds, const=3.0, default=None, metavar="SECONDS",

@@ -10,18 +10,15 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from voice_coach.core.engine.state import Verbosity
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages
+from voice_coach.core.timeline import Verbosity
 from voice_coach.speech.tts import DEFAULT_RATE
 from voice_coach.workouts.loading import Problem, ScriptError
 
@@ -46,7 +43,7 @@ class Config(BaseModel):
     model: str | None = Field(None, description="Vosk model folder for spoken commands")
     auto_start: float | None = Field(None, ge=0, le=600, description="start each set by itself after this "
                                      "many seconds (none: wait for 'ready')")
-    verbosity: Verbosity = Field("full", description="how much the coach says")
+    verbosity: Verbosity = Field(Verbosity.FULL, description="how much the coach says")
     workout: str | None = Field(None, description="the workout `serve` starts on 'start workout' (a name or path)")
 
     @field_validator("language")

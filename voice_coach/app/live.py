@@ -17,7 +17,7 @@ from typing import Protocol, TextIO
 
 from voice_coach.core.clock import Clock
 from voice_coach.core.engine.machine import Engine, Mode
-from voice_coach.core.events import Event
+from voice_coach.core.events import Event, StateChange
 
 KEY_HELP = ("Type a command and press Enter (next, pause, resume, repeat, status, help, stop …). "
             "Keys: Enter = ready, space = pause/resume, ? = help.")
@@ -34,9 +34,9 @@ def format_event(event: Event) -> str | None:
         return f"{stamp}   ({event.data.get('tone')})"
     if event.kind == "command":
         return f"{stamp}   heard {event.text}"
-    if event.kind == "state" and event.data.get("state") == "waiting":
+    if event.kind == "state" and event.data.get("state") == StateChange.WAITING:
         return f"{stamp}   … waiting for ready (Enter)"
-    if event.kind == "state" and event.data.get("state") == "paused":
+    if event.kind == "state" and event.data.get("state") == StateChange.PAUSED:
         return f"{stamp}   … paused (space or 'resume')"
     return None
 

@@ -20,11 +20,10 @@ from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker
 from voice_coach.audio.voice_out import VoiceOutput
 from voice_coach.core.clock import FakeClock
 from voice_coach.core.engine.machine import Engine, SetRecord, Settings
-from voice_coach.core.engine.state import Verbosity
 from voice_coach.core.phrases import Phrases, load_phrases
 from voice_coach.core.plan import Plan
 from voice_coach.core.simulate import ScheduledCommand, simulate
-from voice_coach.core.timeline import words_per_minute_estimator
+from voice_coach.core.timeline import Verbosity, words_per_minute_estimator
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
@@ -58,8 +57,8 @@ class SessionOptions:
     model: str | None = None
     """Vosk model folder; found by language when None."""
     input_device: str | None = None
-    verbosity: Verbosity = "full"
-    """How much the coach says (see state.Verbosity)."""
+    verbosity: Verbosity = Verbosity.FULL
+    """How much the coach says."""
 
 
 @dataclass
@@ -136,10 +135,10 @@ def make_renderer(voice: str | None, rate: int, language: str) -> Renderer:
     return Pyttsx3Renderer(voice, rate)
 
 
-def workout_phrases(plan: Plan, phrases: Phrases, verbosity: Verbosity = "full") -> list[str]:
+def workout_phrases(plan: Plan, phrases: Phrases, verbosity: Verbosity = Verbosity.FULL) -> list[str]:
     """Everything a workout will say, in the order it says it, then the usual answers to commands."""
     spoken = []
-    for level in dict.fromkeys([verbosity, "full"]):  # "tip" can be asked for at any verbosity
+    for level in dict.fromkeys([verbosity, Verbosity.FULL]):  # "tip" can be asked for at any verbosity
         clock = FakeClock()
         result = simulate(Engine(plan, phrases, clock, Settings(auto_start_seconds=0.0, verbosity=level)), clock)
         spoken += [event.text for event in result.events if event.kind == "say" and event.text]

@@ -14,7 +14,7 @@ import numpy as np
 from voice_coach.app.live import ScreenOutput
 from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker, resample, tone_samples
 from voice_coach.core.engine.machine import Engine
-from voice_coach.core.events import Event, Tone
+from voice_coach.core.events import Event, StateChange, Tone
 from voice_coach.core.phrases import Phrases
 from voice_coach.listening.voice_in import EchoGuard
 from voice_coach.speech.tts import SpeechCache, SpeechError
@@ -61,12 +61,12 @@ class VoiceOutput:
                 state = event.data.get("state")
                 # On a pause the voice falls silent; on resuming, the pause's own announcement
                 # (which can be long) must not go on under what the session says next.
-                if state in ("paused", "resumed"):
+                if state in (StateChange.PAUSED, StateChange.RESUMED):
                     mixer.stop()
                     self.guard.silenced(event.t)
-                elif state == "replanned":
+                elif state == StateChange.REPLANNED:
                     mixer.cancel_after(self.clock.frame_of(event.t))
-                elif state == "volume":
+                elif state == StateChange.VOLUME:
                     mixer.volume = float(event.data["volume"])
                 continue
             if event.kind == "say" and event.text:

@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 EventKind = Literal["say", "tone", "command", "state"]
+
+
+class StateChange(StrEnum):
+    """What a "state" event announces (its `state` field): the one vocabulary the engine speaks and
+    every edge (voice, screen, training log, tests) listens for. A StrEnum, so the event's JSON and
+    the log keep the plain words."""
+
+    STARTED = "started"
+    SET_START = "set_start"
+    SET_END = "set_end"
+    WAITING = "waiting"
+    """Before a set, until the person says ready (or the auto-start delay)."""
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    REPLANNED = "replanned"
+    """Whatever was handed out for after this moment no longer holds: the voice drops it."""
+    VOLUME = "volume"
+    FINISHED = "finished"
 
 
 @dataclass(frozen=True)

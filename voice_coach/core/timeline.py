@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from voice_coach.core.events import BEEP, GO, TICK, Tone
@@ -18,6 +19,18 @@ from voice_coach.core.plan import ExercisePlan, Plan
 
 StepKind = Literal["intro", "exercise", "announce", "work", "switch", "rest", "end"]
 SpeechEstimator = Callable[[str], float]
+
+
+class Verbosity(StrEnum):
+    """How much the coach says."""
+
+    FULL = "full"
+    """Every phase cue in full when it fits, a guided first rep, unasked tips."""
+    BRIEF = "brief"
+    """Only the short phase cues, no unasked tips."""
+    MINIMAL = "minimal"
+    """Sets, counts and rests only: ticks mark the tempo."""
+
 
 DEFAULT_REP_SECONDS = 3.0
 """Length of a rep when the script gives no tempo (seconds)."""
@@ -189,8 +202,9 @@ class RepContext:
     guided_first_rep: bool
     next_tip: Callable[[float], str | None]
     """The next form tip in rotation that can be said within the given seconds, if any."""
-    cues: Literal["full", "short", "none"] = "full"
-    """Which phase cues may be said: the full one when it fits, only the short one, or none (ticks)."""
+    verbosity: Verbosity = Verbosity.FULL
+    """Which phase cues may be said: full, the full one when it fits; brief, only the short one;
+    minimal, none (ticks)."""
 
 
 def rep_beats(
@@ -229,8 +243,8 @@ def rep_beats(
                 time = max(time + seconds, lane.free_at - GAP)
                 continue
             end = time + seconds
-            if context.cues != "none" and (rep <= CUE_REPS or (rep == first_rep and restarted)):
-                options = [phase.cue, phase.short_cue] if context.cues == "full" else [phase.short_cue]
+            if context.verbosity != Verbosity.MINIMAL and (rep <= CUE_REPS or (rep == first_rep and restarted)):
+                options = [phase.cue, phase.short_cue] if context.verbosity == Verbosity.FULL else [phase.short_cue]
                 if not any(lane.say(text, time, deadline=end, rep=rep, instruction=text == phase.cue)
                            for text in options if text):
                     lane.tone(TICK, time, rep=rep)

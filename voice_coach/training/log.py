@@ -12,10 +12,10 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from voice_coach.core.events import Event
+from voice_coach.core.events import Event, StateChange
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sessions and their sets
@@ -76,7 +76,7 @@ def default_db_path() -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class TrainingLog:
         if not sessions:
             return None
         started = datetime.fromisoformat(sessions[0].started_at)
-        if within is not None and datetime.now(timezone.utc) - started > within:
+        if within is not None and datetime.now(UTC) - started > within:
             return None
         return sessions[0]
 
@@ -257,13 +257,13 @@ class SessionRecorder:
             self.log.add_event(self.session_id, "command", event.text)
         elif event.kind == "state":
             state = data.get("state")
-            if state == "set_start":
+            if state == StateChange.SET_START:
                 self._set_started = _now()
-            elif state == "set_end":
+            elif state == StateChange.SET_END:
                 self.log.add_set(self.session_id, data, self._set_started)
-            elif state in ("paused", "resumed"):
-                self.log.add_event(self.session_id, state)
-            elif state == "finished":
+            elif state in (StateChange.PAUSED, StateChange.RESUMED):
+                self.log.add_event(self.session_id, str(state))
+            elif state == StateChange.FINISHED:
                 self.log.end_session(self.session_id, str(data.get("ended_by", "complete")))
 
     def _fall_back(self, err: Exception) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from voice_coach.core.clock import Clock
-from voice_coach.core.engine.commands import CommandHandlers
+from voice_coach.core.engine import commands
 from voice_coach.core.engine.state import Mode, SetRecord, Settings  # noqa: F401  (part of the engine's interface)
-from voice_coach.core.events import Event
+from voice_coach.core.events import Event, StateChange
 from voice_coach.core.phrases import Phrases
 from voice_coach.core.plan import ExercisePlan, Plan
 from voice_coach.core.timeline import (
@@ -21,6 +21,7 @@ from voice_coach.core.timeline import (
     RepContext,
     Step,
     StepBeats,
+    Verbosity,
     build_steps,
     countdown_beats,
     hold_beats,
@@ -32,7 +33,7 @@ SHORT_REST_SECONDS = 5.0
 """A rest shorter than this passes without being announced (it would take longer to say)."""
 
 
-class Engine(CommandHandlers):
+class Engine:
     def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None,
                  done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None):
         """`done`: set parts finished in an earlier, interrupted run of this workout (they are left out).
@@ -63,7 +64,8 @@ class Engine(CommandHandlers):
         self._tips: dict[str, int] = {}
         self._taught_ready = False
         self._started = False
-        self._replanned = False
+        self.beat_changes = 0
+        """How many times the current step's beats were made anew (entered, restarted, re-timed)."""
 
     # ----- the outside world calls these -----------------------------------------------------
 
@@ -73,8 +75,8 @@ class Engine(CommandHandlers):
             return []
         self._started = True
         self.started_at = self.clock.now()
-        out: list[Event] = [self._state("started", workout=self.plan.name)]
-        self._enter(0, out)
+        out: list[Event] = [self.state_event(StateChange.STARTED, workout=self.plan.name)]
+        self.enter(0, out)
         out += self.advance()
         return out
 
@@ -105,12 +107,12 @@ class Engine(CommandHandlers):
             if due is None or due > now + 1e-9:
                 break
             if self.mode is Mode.WAITING:
-                self._start_work(due, out)
+                self.start_work(due, out)
             elif self.beat_index < len(self.beats.beats):
                 self._emit_beat(self.beats.beats[self.beat_index], due, out)
                 self.beat_index += 1
             else:
-                self._finish_step(due, "complete", out)
+                self.finish_step(due, "complete", out)
         return out
 
     def hear(self, heard: str) -> list[Event]:
@@ -121,29 +123,29 @@ class Engine(CommandHandlers):
         if self.mode is Mode.FINISHED:
             return out
         if command is None:
-            self._say(self.phrases.say("not_understood"), now, out)
+            self.say(self.phrases.say("not_understood"), now, out)
             return out
         if command != "stop":
             self.stop_asked_at = None
-        self._replanned = False
-        getattr(self, f"_on_{command}")(now, out)
-        if self._replanned:
+        changes_before = self.beat_changes
+        commands.COMMANDS[command](self, now, out)
+        if self.beat_changes != changes_before:
             # Whatever was handed out for after this moment no longer holds.
-            out.insert(1, self._state("replanned", now))
+            out.insert(1, self.state_event(StateChange.REPLANNED, now))
         return out
 
     def interrupt(self) -> list[Event]:
         """Pause for a reason of the session's own (the speaker went away), not the person's."""
         out: list[Event] = []
         if self.mode not in (Mode.PAUSED, Mode.FINISHED):
-            self._on_pause(self.clock.now(), out)
+            commands.on_pause(self, self.clock.now(), out)
         return out
 
     def carry_on(self, first_words: tuple[str, ...] = ()) -> list[Event]:
         """Resume after `interrupt` once the cause is gone, saying `first_words` before anything else."""
         out: list[Event] = []
         if self.mode is Mode.PAUSED:
-            self._on_resume(self.clock.now(), out, list(first_words))
+            commands.on_resume(self, self.clock.now(), out, list(first_words))
         return out
 
     # ----- where are we ----------------------------------------------------------------------
@@ -172,12 +174,16 @@ class Engine(CommandHandlers):
     def effective_mode(self) -> Mode:
         return self.paused_mode if self.mode is Mode.PAUSED else self.mode
 
+    def beats_changed(self) -> None:
+        """The beats handed out for after this moment no longer hold (`hear` says "replanned")."""
+        self.beat_changes += 1
+
     # ----- stepping --------------------------------------------------------------------------
 
-    def _enter(self, index: int, out: list[Event], at: float | None = None, lead_in: list[str] | None = None) -> None:
+    def enter(self, index: int, out: list[Event], at: float | None = None, lead_in: list[str] | None = None) -> None:
         """Start step `index` at time `at` (now if None)."""
         at = self.clock.now() if at is None else at
-        self._replanned = True
+        self.beats_changed()
         self.index = min(index, len(self.steps) - 1)
         self.mode = Mode.RUNNING
         self.step_started = at
@@ -185,10 +191,10 @@ class Engine(CommandHandlers):
         step = self.step
         self.reps_done = 0
         if step.kind == "work":
-            out.append(self._state("set_start", at))
-        self.beats = self._beats_for(step, lead_in)
+            out.append(self.state_event(StateChange.SET_START, at))
+        self.beats = self.beats_for(step, lead_in)
 
-    def _beats_for(self, step: Step, lead_in: list[str] | None, first_rep: int = 1,
+    def beats_for(self, step: Step, lead_in: list[str] | None, first_rep: int = 1,
                    remaining: float | None = None) -> StepBeats:
         say, estimate = self.phrases.say, self.settings.estimate_speech
         exercise = self.exercise
@@ -215,7 +221,7 @@ class Engine(CommandHandlers):
             return talk_beats((lead_in or []) + sentences, estimate)
         if step.kind == "work":
             assert exercise is not None
-            context = self._rep_context(step, exercise)
+            context = self.rep_context(step, exercise)
             opening = lead_in if lead_in is not None else [say("go")]
             if exercise.hold_seconds is not None:
                 seconds = exercise.hold_seconds if remaining is None else remaining
@@ -234,23 +240,23 @@ class Engine(CommandHandlers):
             # Unasked tips only at full verbosity ("tip" still gives one at any).
             tips = exercise if step.kind == "rest" and remaining is None and self._full else None
             return countdown_beats(seconds, (lead_in or []) + opening, self.phrases, estimate,
-                                   reminder=step.kind == "rest" and self.settings.verbosity != "minimal",
-                                   next_tip=(lambda room: self._next_tip(tips, room)) if tips else None)
+                                   reminder=step.kind == "rest" and self.settings.verbosity != Verbosity.MINIMAL,
+                                   next_tip=(lambda room: self.next_tip(tips, room)) if tips else None)
         # end
-        return talk_beats([self._summary(stopped=False)], estimate)
+        return talk_beats([self.summary(stopped=False)], estimate)
 
-    def _rep_context(self, step: Step, exercise: ExercisePlan) -> RepContext:
+    def rep_context(self, step: Step, exercise: ExercisePlan) -> RepContext:
         return RepContext(
             exercise, self.phrases, self.settings.estimate_speech, self.tempo_factor,
             # The first rep of an exercise is guided: every phase cue in full, at the cue's pace.
             guided_first_rep=(self._full and step.set == 1 and step.side in (None, exercise.side_names[0])),
-            next_tip=lambda seconds: self._next_tip(exercise, seconds) if self._full else None,
-            cues={"full": "full", "brief": "short", "minimal": "none"}[self.settings.verbosity],
+            next_tip=lambda seconds: self.next_tip(exercise, seconds) if self._full else None,
+            verbosity=Verbosity(self.settings.verbosity),
         )
 
     @property
     def _full(self) -> bool:
-        return self.settings.verbosity == "full"
+        return self.settings.verbosity == Verbosity.FULL
 
     def _exercise_intro(self, exercise: ExercisePlan, index: int) -> list[str]:
         say = self.phrases.say
@@ -266,7 +272,7 @@ class Engine(CommandHandlers):
             sentences.append(say("exercise_single", exercise=exercise.name))
         seen_before = any(other.name == exercise.name for other in self.plan.exercises[:index])
         started_before = any(key[0] == index for key in self.records)  # resumed in the middle of it
-        if self.settings.verbosity == "minimal":
+        if self.settings.verbosity == Verbosity.MINIMAL:
             return sentences  # the person knows the moves: name the exercise and go
         if not seen_before and not started_before:  # set-up once per exercise, not every round of a circuit
             sentences += list(exercise.setup)
@@ -286,7 +292,7 @@ class Engine(CommandHandlers):
             return say("set_reps_side", side=step.side, reps=exercise.reps, **numbers)
         return say("set_reps", reps=exercise.reps, **numbers)
 
-    def _summary(self, stopped: bool) -> str:
+    def summary(self, stopped: bool) -> str:
         seconds = self.clock.now() - self.started_at
         minutes = round(seconds / 60)
         if seconds < 60:
@@ -301,7 +307,7 @@ class Engine(CommandHandlers):
     def _amount(self, unit: str, count: int) -> str:
         return self.phrases.say(f"{unit}_one" if count == 1 else f"{unit}_many", count=count)
 
-    def _next_tip(self, exercise: ExercisePlan, max_seconds: float | None = None) -> str | None:
+    def next_tip(self, exercise: ExercisePlan, max_seconds: float | None = None) -> str | None:
         """The next tip in rotation (tips and mistakes interleaved) that fits in `max_seconds`."""
         say = self.phrases.say
         tips = list(exercise.tips)
@@ -332,24 +338,24 @@ class Engine(CommandHandlers):
         data = {"rep": beat.rep} if beat.counts_rep else {}
         out.append(Event(at, "say", beat.text, data))
 
-    def _finish_step(self, at: float, ended_by: str, out: list[Event]) -> None:
+    def finish_step(self, at: float, ended_by: str, out: list[Event]) -> None:
         step = self.step
         if step.kind == "work":
-            self._record(at, ended_by, out)
+            self.record(at, ended_by, out)
         if step.kind == "end":
             self.mode = Mode.FINISHED
-            out.append(self._state("finished", at, reps_done=self.total_reps, ended_by="complete"))
+            out.append(self.state_event(StateChange.FINISHED, at, reps_done=self.total_reps, ended_by="complete"))
             return
         if step.gate:
             self.mode = Mode.WAITING
             self.waiting_since = at
             self.index += 1  # the work step waits at its door
             self.beats, self.beat_index = StepBeats([], 0.0), 0
-            out.append(self._state("waiting", at))
+            out.append(self.state_event(StateChange.WAITING, at))
             return
-        self._enter(self.index + 1, out, at)
+        self.enter(self.index + 1, out, at)
 
-    def _record(self, at: float, ended_by: str, out: list[Event]) -> None:
+    def record(self, at: float, ended_by: str, out: list[Event]) -> None:
         step, exercise = self.step, self.exercise
         assert exercise is not None and step.exercise is not None and step.set is not None
         reps_done = min(self.reps_done, self.reps_planned)
@@ -358,30 +364,31 @@ class Engine(CommandHandlers):
         record = SetRecord(step.exercise, exercise.name, step.set, step.side, self.reps_planned, reps_done, ended_by)
         # Keyed by place in the plan: a set done again replaces its first try, so reps never double.
         self.records[(step.exercise, step.set, step.side)] = record
-        out.append(self._state("set_end", at, reps_done=record.reps_done, reps_planned=record.reps_planned,
-                               ended_by=ended_by, tempo=round(self.tempo_factor, 3)))
+        out.append(self.state_event(StateChange.SET_END, at, reps_done=record.reps_done,
+                                    reps_planned=record.reps_planned, ended_by=ended_by,
+                                    tempo=round(self.tempo_factor, 3)))
 
-    def _start_work(self, at: float, out: list[Event]) -> None:
-        self._enter(self.index, out, at)
+    def start_work(self, at: float, out: list[Event]) -> None:
+        self.enter(self.index, out, at)
 
-    def _state(self, state: str, at: float | None = None, **data: object) -> Event:
+    def state_event(self, state: StateChange, at: float | None = None, **data: object) -> Event:
         at = self.clock.now() if at is None else at
         step = self.steps[self.index] if self.steps else None
         exercise = self.exercise if step is not None else None
         details: dict[str, object] = {"state": state}
-        if exercise is not None and state in ("set_start", "set_end"):
+        if exercise is not None and state in (StateChange.SET_START, StateChange.SET_END):
             details.update(exercise=exercise.name, position=step.exercise, set=step.set, side=step.side)
             if exercise.round is not None:
                 details["round"] = exercise.round
         details.update(data)
         return Event(at, "state", None, details)
 
-    def _say(self, text: str, at: float, out: list[Event], instruction: bool = False) -> None:
+    def say(self, text: str, at: float, out: list[Event], instruction: bool = False) -> None:
         if instruction:
             self.last_instruction = text
         out.append(Event(at, "say", text))
 
-    def _restart_here(self, now: float, out: list[Event], lead_in: list[str]) -> None:
+    def restart_here(self, now: float, out: list[Event], lead_in: list[str]) -> None:
         """Re-make the current step's beats from where it was interrupted, starting now."""
         step = self.step
         if step.kind == "work":
@@ -391,10 +398,10 @@ class Engine(CommandHandlers):
             if exercise.hold_seconds is not None:
                 elapsed = self.paused_at - self.step_started - self._lead_in_length()
                 remaining = max(3.0, exercise.hold_seconds - max(0.0, elapsed))
-            self.beats = self._beats_for(step, lead_in, first_rep=self.reps_done + 1, remaining=remaining)
+            self.beats = self.beats_for(step, lead_in, first_rep=self.reps_done + 1, remaining=remaining)
         elif step.kind in ("rest", "switch"):
             remaining = max(3.0, self.step_started + self.beats.duration - self.paused_at)
-            self.beats = self._beats_for(step, lead_in, remaining=remaining)
+            self.beats = self.beats_for(step, lead_in, remaining=remaining)
         else:
             # Talk steps: say again the sentence that was cut off, then the rest of them.
             said = [beat for beat in self.beats.beats[: self.beat_index] if beat.kind == "say"]
@@ -405,7 +412,7 @@ class Engine(CommandHandlers):
         self.step_started = now
         self.beat_index = 0
         self.mode = Mode.RUNNING
-        self._replanned = True
+        self.beats_changed()
 
     def _lead_in_length(self) -> float:
         first = next((b for b in self.beats.beats if b.kind == "say"), None)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal
 
-from voice_coach.core.timeline import SpeechEstimator, words_per_minute_estimator
+from voice_coach.core.timeline import SpeechEstimator, Verbosity, words_per_minute_estimator
 
 
 class Mode(enum.Enum):
@@ -17,12 +16,6 @@ class Mode(enum.Enum):
     FINISHED = "finished"
 
 
-Verbosity = Literal["full", "brief", "minimal"]
-"""How much the coach says: full (every cue, guided first rep, tips), brief (short cues, no tips),
-minimal (counts, sets and rests only: ticks mark the tempo)."""
-VERBOSITIES: tuple[Verbosity, ...] = ("full", "brief", "minimal")
-
-
 @dataclass(frozen=True)
 class Settings:
     auto_start_seconds: float | None = None
@@ -30,7 +23,7 @@ class Settings:
     volume: float = 0.8
     """Initial output volume (0 to 1)."""
     estimate_speech: SpeechEstimator = field(default_factory=words_per_minute_estimator)
-    verbosity: Verbosity = "full"
+    verbosity: Verbosity = Verbosity.FULL
 
 
 @dataclass(frozen=True)
