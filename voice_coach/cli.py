@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import traceback
@@ -13,10 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from voice_coach import __version__
-from voice_coach.app import config
+from voice_coach.app import config, logs
 from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
 from voice_coach.audio.speaker import AudioDeviceError
 from voice_coach.core.describe import describe_plan, duration_text
+from voice_coach.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, VoiceCoachError
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
 from voice_coach.core.plan import Plan, PlanError, compile_plan
 from voice_coach.core.simulate import ScheduleError, parse_schedule
@@ -24,14 +26,14 @@ from voice_coach.core.timeline import Verbosity
 from voice_coach.core.workout import Workout
 from voice_coach.speech.tts import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
 from voice_coach.training import history
-from voice_coach.training.log import LogError, TrainingLog, default_db_path
-from voice_coach.workouts.library import ScriptNotFound, ScriptRef, available_scripts, resolve_script, user_scripts_dir
+from voice_coach.training.log import TrainingLog, default_db_path
+from voice_coach.workouts.library import ScriptRef, available_scripts, resolve_script, user_scripts_dir
 from voice_coach.workouts.loading import ScriptError, load_workout
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+_LOGGER = logging.getLogger(__name__)
 
 
-class UsageProblem(Exception):
+class UsageProblem(VoiceCoachError):
     """Bad input from the person at the keyboard: printed as one line, exit code 2."""
 
 
@@ -132,11 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    try:
-        say_once(" ".join(args.text), _options(_settings(args)))
-    except (AudioDeviceError, SpeechError) as err:
-        print(f"voice-coach: {err}", file=sys.stderr)
-        return EXIT_FAILED
+    say_once(" ".join(args.text), _options(_settings(args)))  # a device or speech failure: exit 1
     return EXIT_OK
 
 
@@ -177,10 +175,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    try:
-        log = TrainingLog(args.db or default_db_path())
-    except LogError as err:
-        raise UsageProblem(str(err)) from err
+    log = TrainingLog(args.db or default_db_path())  # a log it cannot open: LogError, one line, exit 2
     try:
         if args.session is not None:
             if log.session(args.session) is None:
@@ -198,14 +193,11 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_listen(args: argparse.Namespace) -> int:
     from voice_coach.listening.grammar import build_grammar
-    from voice_coach.listening.models import ModelMissing, find_model
+    from voice_coach.listening.models import find_model
     from voice_coach.listening.recognizer import Recognizer, listen_to_samples, load_model, read_wav_16k
 
     settings = _settings(args)
-    try:
-        model = find_model(settings.language, settings.model)
-    except ModelMissing as err:
-        raise UsageProblem(str(err)) from err
+    model = find_model(settings.language, settings.model)  # none: ModelMissing, one line, exit 2
     recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(settings.language)))
     if args.file is None:
         raise UsageProblem("listening to the microphone comes with the voice session; give --file WAV")
@@ -265,18 +257,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             say_once(text, options)
         except (AudioDeviceError, SpeechError) as err:
-            print(f"voice-coach: {err}", file=sys.stderr, flush=True)
+            _LOGGER.warning("%s", err)
 
     def run(ref: ScriptRef, plan: Plan) -> int:
         # Where the last session stopped is where the next one goes on (no one is at a keyboard to ask).
         return run_voice_session(ref, plan, phrases, replace(options, resume=True))
 
-    def note(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
     if settings.workout is not None:
         resolve_script(settings.workout)  # a wrong default is said now, not when someone asks for it
-    return serve(phrases, settings.workout, settings.input_device, settings.model, say, run, note,
+    return serve(phrases, settings.workout, settings.input_device, settings.model, say, run,
                  sessions=1 if args.once else None)
 
 
@@ -480,19 +469,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.configure()
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
         return handler(args)
-    except ScriptError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (ScriptNotFound, UsageProblem) as err:
-        print(f"voice-coach: {err.args[0] if err.args else err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except VoiceCoachError as err:
+        for line in err.lines():
+            print(line, file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("\nvoice-coach: stopped", file=sys.stderr)
         return 130

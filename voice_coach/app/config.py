@@ -26,8 +26,6 @@ from voice_coach.workouts.loading import Problem, ScriptError
 class ConfigError(ScriptError):
     """The settings file cannot be used; `problems` lists every reason, one line each."""
 
-    code = "config-invalid"
-
 
 class Config(BaseModel):
     """What a person may set once instead of on every command line."""

@@ -7,6 +7,7 @@ workouts"), so it never hears itself. In a quiet room the decoder rests, so wait
 
 from __future__ import annotations
 
+import logging
 import queue
 import select
 import sys
@@ -19,6 +20,8 @@ from voice_coach.core.plan import compile_plan
 from voice_coach.listening.grammar import Grammar
 from voice_coach.workouts.library import ScriptNotFound, ScriptRef, available_scripts, resolve_script
 from voice_coach.workouts.loading import ScriptError, load_workout
+
+_LOGGER = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 """How long to wait before trying a microphone that would not open again (seconds)."""
@@ -80,8 +83,8 @@ def choice_for(grammar: Grammar, heard: str) -> Choice | None:
 class Waiting:
     """Listens with the idle grammar (and reads typed lines) until a phrase asks for something."""
 
-    def __init__(self, model, grammar: Grammar, input_device: str | None, note: Callable[[str], None]):
-        self.model, self.grammar, self.input_device, self.note = model, grammar, input_device, note
+    def __init__(self, model, grammar: Grammar, input_device: str | None):
+        self.model, self.grammar, self.input_device = model, grammar, input_device
         self._heard: queue.Queue[str] = queue.Queue()
         self._keyboard = sys.stdin if sys.stdin is not None and sys.stdin.isatty() else None
 
@@ -106,8 +109,8 @@ class Waiting:
                         listener = self._listen()
                     except Exception as err:  # no microphone yet (unplugged, sound server starting)
                         if not said_deaf:
-                            self.note(f"voice-coach: cannot listen ({err}); trying again every "
-                                      f"{RETRY_SECONDS:.0f} s; type commands meanwhile")
+                            _LOGGER.warning("cannot listen (%s); trying again every %.0f s; type commands meanwhile",
+                                            err, RETRY_SECONDS)
                             said_deaf = True
                 try:
                     heard = self._heard.get_nowait()
@@ -127,15 +130,13 @@ class Waiting:
         from voice_coach.listening.voice_in import EchoGuard, VoiceInput
 
         recognizer = Recognizer(self.model, self.grammar)
-        listener = VoiceInput(recognizer, EchoGuard(), time.monotonic, self._heard.put, self.note,
-                              self.input_device)
+        listener = VoiceInput(recognizer, EchoGuard(), time.monotonic, self._heard.put, device=self.input_device)
         listener.start()
         return listener
 
 
 def serve(phrases: Phrases, default_workout: str | None, input_device: str | None, model_path: str | None,
-          say: Callable[[str], None], run: Callable[[ScriptRef, object], int], note: Callable[[str], None],
-          sessions: int | None = None) -> int:
+          say: Callable[[str], None], run: Callable[[ScriptRef, object], int], sessions: int | None = None) -> int:
     """Wait, run what is asked for, wait again; `sessions`: stop after that many (tests)."""
     from voice_coach.listening.models import ModelMissing, find_model
     from voice_coach.listening.recognizer import load_model
@@ -145,13 +146,13 @@ def serve(phrases: Phrases, default_workout: str | None, input_device: str | Non
     try:
         model = load_model(find_model(phrases.language, model_path).path)
     except ModelMissing as err:
-        note(f"voice-coach: {err}")
+        _LOGGER.warning("%s", err)
         model = None
-    waiting = Waiting(model, grammar, input_device, note)
+    waiting = Waiting(model, grammar, input_device)
     done = 0
     say(phrases.say("idle_ready"))
     while sessions is None or done < sessions:
-        note("(waiting: say or type a start phrase)")
+        _LOGGER.info("(waiting: say or type a start phrase)")
         choice = waiting.next_choice()
         if choice.action == LIST:
             say(phrases.say("idle_list", names=", ".join(spoken_names(catalog))))
@@ -160,7 +161,7 @@ def serve(phrases: Phrases, default_workout: str | None, input_device: str | Non
         try:
             ref = resolve_script(name) if name else None
         except ScriptNotFound as err:
-            note(f"voice-coach: {err}")
+            _LOGGER.warning("%s", err)
             ref = None
         if ref is None:
             say(phrases.say("idle_list", names=", ".join(spoken_names(catalog))))
@@ -168,9 +169,9 @@ def serve(phrases: Phrases, default_workout: str | None, input_device: str | Non
         try:
             plan = compile_plan(load_workout(ref.path))
         except ScriptError as err:
-            note(f"voice-coach: {ref.name} cannot be loaded ({err.problems[0]})")
+            _LOGGER.error("%s cannot be loaded (%s)", ref.name, err.problems[0])
             continue
-        note(f"(starting {ref.name})")
+        _LOGGER.info("(starting %s)", ref.name)
         run(ref, plan)
         done += 1
         say(phrases.say("idle_again"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import queue
 import sys
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from voice_coach.speech.tts import DEFAULT_RATE, Pyttsx3Renderer, Renderer, Spee
 from voice_coach.training.log import RESUME_WINDOW, LogError, SessionRecorder, TrainingLog, default_db_path
 from voice_coach.workouts.library import ScriptRef
 
+_LOGGER = logging.getLogger(__name__)
 PRELOAD_BEFORE_START = 12
 """Phrases rendered before the first word (the opening); the rest render in the background."""
 
@@ -62,7 +64,7 @@ class SessionOptions:
 
 
 @dataclass
-class Logging:
+class Training:
     """What the training log brings to a session: where to write, what was done before."""
 
     recorder: SessionRecorder
@@ -70,18 +72,18 @@ class Logging:
     last_time: dict[str, tuple[int, int]]
 
 
-def open_log(path: Path | None, note: Callable[[str], None]) -> TrainingLog:
+def open_log(path: Path | None) -> TrainingLog:
     try:
         return TrainingLog(path or default_db_path())
     except LogError as err:
-        note(f"voice-coach: {err}; this session is kept in memory only")
+        _LOGGER.error("%s; this session is kept in memory only", err)
         return TrainingLog(":memory:")
 
 
-def start_logging(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str,
-                  note: Callable[[str], None], ask: Callable[[str], bool] | None = None) -> Logging:
+def start_training(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str,
+                   ask: Callable[[str], bool] | None = None) -> Training:
     """Open the log, decide whether this run continues an interrupted one, and start recording."""
-    log = open_log(options.db, note)
+    log = open_log(options.db)
     script_hash = hashlib.sha256(ref.path.read_bytes()).hexdigest()
     unfinished = log.unfinished_session(ref.name, within=None if options.resume else RESUME_WINDOW)
     session_id, done = None, []
@@ -92,10 +94,10 @@ def start_logging(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str
             wanted = ask(load_phrases(options.language).say("continue_question"))
         else:  # nobody to ask: leave it for a later --resume
             wanted = False
-            note(f"(an unfinished session of {ref.name} from {unfinished.started_at[:16]} exists: "
-                 "--resume continues it)")
+            _LOGGER.info("(an unfinished session of %s from %s exists: --resume continues it)",
+                         ref.name, unfinished.started_at[:16])
         if wanted and unfinished.script_hash != script_hash:
-            note("The script has changed since that session; starting fresh.")
+            _LOGGER.info("The script has changed since that session; starting fresh.")
         elif wanted:
             session_id = unfinished.id
             log.reopen_session(session_id)
@@ -104,7 +106,7 @@ def start_logging(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str
         if session_id is None and (options.resume or ask is not None):
             log.end_session(unfinished.id, "abandoned")  # answered: don't ask about it again
     elif options.resume:
-        note(f"No unfinished session of {ref.name} to continue; starting fresh.")
+        _LOGGER.info("No unfinished session of %s to continue; starting fresh.", ref.name)
     if session_id is None:
         session_id = log.begin_session(ref.name, plan.name, script_hash, mode, plan.variation)
     last_time = {}
@@ -112,7 +114,7 @@ def start_logging(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str
         previous = log.last_time(exercise.name, before_session=session_id)
         if previous:
             last_time[exercise.name] = previous
-    return Logging(SessionRecorder(log, session_id, warn=note), done, last_time)
+    return Training(SessionRecorder(log, session_id), done, last_time)
 
 
 def ask_on_keyboard(question: str) -> bool:
@@ -147,22 +149,18 @@ def workout_phrases(plan: Plan, phrases: Phrases, verbosity: Verbosity = Verbosi
     return list(dict.fromkeys(spoken + numbers + fixed))
 
 
-def _note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def simulate_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
                      schedule: list[ScheduledCommand], as_json: bool, stdout: TextIO = sys.stdout) -> bool:
     """Print the simulated timeline; returns whether it ended waiting for a 'ready' nobody said.
     A simulation is not training: it is logged only into a database named with --db."""
     clock = FakeClock()
-    logging = start_logging(ref, plan, options, "simulate", _note) if options.db else None
+    training = start_training(ref, plan, options, "simulate") if options.db else None
     engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start,
                                                    verbosity=options.verbosity),
-                    done=logging.done if logging else (), last_time=logging.last_time if logging else None)
+                    done=training.done if training else (), last_time=training.last_time if training else None)
     result = simulate(engine, clock, schedule)
-    if logging:
-        logging.recorder.deliver(result.events)
+    if training:
+        training.recorder.deliver(result.events)
     for event in result.events:
         print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event.line(), file=stdout)
     return result.waiting_forever
@@ -173,20 +171,19 @@ def _keyboard_question() -> Callable[[str], bool] | None:
 
 
 def run_text_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
-                     logging: Logging | None = None) -> int:
-    logging = logging or start_logging(ref, plan, options, "text", _note, _keyboard_question())
+                     training: Training | None = None) -> int:
+    training = training or start_training(ref, plan, options, "text", _keyboard_question())
     clock = MonotonicClock()
     # The screen shows each sentence for as long as it would take to say at --rate.
     settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
                         estimate_speech=words_per_minute_estimator(options.rate), verbosity=options.verbosity)
-    engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
-    return run_live_session(engine, clock, Tee(ScreenOutput(), logging.recorder))
+    engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
+    return run_live_session(engine, clock, Tee(ScreenOutput(), training.recorder))
 
 
-def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
-                      note: Callable[[str], None] = _note) -> int:
+def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions) -> int:
     """Speak the workout; without a speaker or speech engine, say why in one line and use the screen."""
-    logging = start_logging(ref, plan, options, "voice", note, _keyboard_question())
+    training = start_training(ref, plan, options, "voice", _keyboard_question())
     screen = ScreenOutput()
     try:
         renderer = make_renderer(options.voice, options.rate, phrases.language)
@@ -195,26 +192,26 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
         screen.note(f"Preparing the coach's voice ({len(texts)} phrases) …")
         cache.prepare(texts[:PRELOAD_BEFORE_START])
     except (SpeechError, OSError) as err:
-        note(f"voice-coach: no speech ({err}); running in text mode")
-        return run_text_session(ref, plan, phrases, options, logging)
+        _LOGGER.warning("no speech (%s); running in text mode", err)
+        return run_text_session(ref, plan, phrases, options, training)
     clock = AudioClock()
     output = VoiceOutput(Speaker(options.output_device, options.volume), cache, clock, phrases, screen)
     try:
         output.start()
     except AudioDeviceError as err:
-        note(f"voice-coach: no sound output ({err}); running in text mode")
+        _LOGGER.warning("no sound output (%s); running in text mode", err)
         renderer.close()
-        return run_text_session(ref, plan, phrases, options, logging)
+        return run_text_session(ref, plan, phrases, options, training)
     cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
     fallback = words_per_minute_estimator(options.rate)
     settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
                         estimate_speech=lambda text: cache.duration(text) or fallback(text),
                         verbosity=options.verbosity)
-    engine = Engine(plan, phrases, clock, settings, done=logging.done, last_time=logging.last_time)
+    engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
     commands: queue.Queue[object] = queue.Queue()
-    listener = start_listening(options, phrases, clock, output.guard, commands.put, note) if options.listen else None
+    listener = start_listening(options, phrases, clock, output.guard, commands.put) if options.listen else None
     try:
-        return run_live_session(engine, clock, Tee(output, logging.recorder), commands=commands,
+        return run_live_session(engine, clock, Tee(output, training.recorder), commands=commands,
                                 listening=listener is not None)
     finally:
         if listener is not None:
@@ -224,19 +221,19 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
 
 
 def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: EchoGuard,
-                    on_command: Callable[[str], None], note: Callable[[str], None]) -> VoiceInput | None:
+                    on_command: Callable[[str], None]) -> VoiceInput | None:
     """Microphone and recognizer for spoken commands; None (and one line why) when they can't be had."""
     try:
         model = find_model(phrases.language, options.model)
     except ModelMissing as err:
-        note(f"voice-coach: {err}")
+        _LOGGER.warning("%s", err)
         return None
     try:
         recognizer = Recognizer(load_model(model.path), build_grammar(phrases))
-        listener = VoiceInput(recognizer, guard, clock.now, on_command, note, options.input_device)
+        listener = VoiceInput(recognizer, guard, clock.now, on_command, device=options.input_device)
         listener.start()
     except Exception as err:  # no microphone, PortAudio failing, a model that won't load
-        note(f"voice-coach: not listening ({err}); type commands instead")
+        _LOGGER.warning("not listening (%s); type commands instead", err)
         return None
     return listener
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voice_coach.core.errors import MachineError
 from voice_coach.core.events import Tone
 from voice_coach.speech.tts import Clip
 
@@ -26,8 +27,8 @@ STOP_FADE_SECONDS = 0.004
 """A stopped clip fades out this fast instead of cutting (seconds), again to avoid a click."""
 
 
-class AudioDeviceError(RuntimeError):
-    code = "audio-device"
+class AudioDeviceError(MachineError):
+    """The speaker cannot be opened or went away."""
 
 
 def tone_samples(tone: Tone, sample_rate: int) -> np.ndarray:

@@ -14,6 +14,8 @@ from importlib import resources
 
 import yaml
 
+from voice_coach.core.errors import VoiceCoachError
+
 DEFAULT_LANGUAGE = "en"
 
 COMMANDS = (
@@ -25,8 +27,8 @@ IDLE_COMMANDS = ("start_workout", "list_workouts", "start_named")
 """What a waiting coach (`serve`) understands; start_named phrases hold {name}."""
 
 
-class LanguageError(LookupError):
-    code = "language-unknown"
+class LanguageError(VoiceCoachError):
+    """No phrase table for that language."""
 
 
 def _normalize(text: str) -> str:

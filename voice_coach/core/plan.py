@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.workout import Block, Exercise, SecondsRange, SideMode, Variation, Workout
 
 SECONDS_PER_ANNOUNCEMENT = 4.0
 """Rough time the coach spends announcing a set or reading a set-up cue (seconds), for estimates."""
 
 
-class PlanError(ValueError):
+class PlanError(VoiceCoachError):
     """The plan cannot be made as asked (e.g. a variation the script does not have)."""
-
-    code = "plan-invalid"
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from voice_coach.core.clock import FakeClock
 from voice_coach.core.engine.machine import Engine
+from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.events import Event
 
 SIMULATION_LIMIT_SECONDS = 24 * 3600.0
 """A simulated workout longer than a day is a bug, not a workout."""
 
 
-class ScheduleError(ValueError):
-    code = "schedule-invalid"
+class ScheduleError(VoiceCoachError):
+    """A --commands schedule that cannot be read."""
 
 
 @dataclass(frozen=True)

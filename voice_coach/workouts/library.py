@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from voice_coach.core.errors import VoiceCoachError
+
 SCRIPT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -18,8 +20,8 @@ class ScriptRef:
     """'bundled', 'user' or 'path'."""
 
 
-class ScriptNotFound(LookupError):
-    code = "script-not-found"
+class ScriptNotFound(VoiceCoachError):
+    """No bundled or own script by that name, and no such file."""
 
 
 def user_scripts_dir() -> Path:

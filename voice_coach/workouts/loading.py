@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.workout import Workout
 
 MAX_SCRIPT_BYTES = 1_000_000
@@ -38,14 +39,15 @@ class Problem:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class ScriptError(Exception):
+class ScriptError(VoiceCoachError):
     """A script could not be loaded; `problems` lists every reason, one line each."""
-
-    code = "script-invalid"
 
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
+
+    def lines(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
 
 def load_workout(path: str | Path) -> Workout:
