@@ -27,7 +27,6 @@ from listen_corpus import COMMAND_CONDITIONS, OTHER_LANGUAGE, TALK, TALK_CONDITI
 
 from voice_coach.app.session import workout_phrases
 from voice_coach.core.phrases import load_phrases
-from voice_coach.core.plan import compile_plan
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import find_model
 from voice_coach.listening.recognizer import (
@@ -39,7 +38,7 @@ from voice_coach.listening.recognizer import (
     read_wav_16k,
 )
 from voice_coach.workouts.library import resolve_script
-from voice_coach.workouts.loading import load_workout
+from voice_coach.workouts.loading import load_plan
 
 
 def synthesize(text: str, voice: str, speed: int, pitch: int, folder: Path) -> np.ndarray:
@@ -151,7 +150,7 @@ def count_coach_phrases(args, phrases, model, grammar, folder: Path) -> None:
     (listen_room.py) plays them through the speaker with the guard in place."""
     decoded, barge_ins = 0, 0
     for script in ("quick-try", "reverse-lunge-glutes", "reverse-lunge"):
-        plan = compile_plan(load_workout(resolve_script(script).path))
+        plan = load_plan(resolve_script(script).path)
         for text in workout_phrases(plan, phrases):
             samples = synthesize(text, args.lang, 175, 50, folder)
             for heard in listen_to_samples(Recognizer(model, grammar), samples):

@@ -47,10 +47,9 @@ from voice_coach.app.session import workout_phrases  # noqa: E402
 from voice_coach.audio.speaker import STOP_FADE_SECONDS  # noqa: E402
 from voice_coach.core.events import Event  # noqa: E402
 from voice_coach.core.phrases import load_phrases  # noqa: E402
-from voice_coach.core.plan import compile_plan  # noqa: E402
 from voice_coach.listening.recognizer import read_wav_16k  # noqa: E402
 from voice_coach.workouts.library import resolve_script  # noqa: E402
-from voice_coach.workouts.loading import load_workout  # noqa: E402
+from voice_coach.workouts.loading import load_plan  # noqa: E402
 
 SCRIPTS = ("quick-try", "reverse-lunge-glutes", "reverse-lunge")
 
@@ -69,7 +68,7 @@ def memory_mb(field: str) -> float:
 
 def coach_phrases_in_the_room() -> None:
     texts = list(dict.fromkeys(text for script in SCRIPTS
-                               for text in workout_phrases(compile_plan(load_workout(resolve_script(script).path)),
+                               for text in workout_phrases(load_plan(resolve_script(script).path),
                                                            load_phrases("ko"))))
     room = ListeningRoom(texts)
     room.open()
@@ -112,7 +111,7 @@ def find_clip(recording: np.ndarray, clip: np.ndarray, around: int, span: int) -
 
 
 def pause_over_the_coach(trials: int, folder: Path) -> None:
-    plan = compile_plan(load_workout(resolve_script("reverse-lunge-glutes").path))
+    plan = load_plan(resolve_script("reverse-lunge-glutes").path)
     clip_path = person_clip(folder, "정지")
     clip = at_room_rate(read_wav_16k(clip_path).astype(np.float32) / 32768.0, 16000)
     voiced = np.nonzero(np.abs(clip) > 0.02)[0]
@@ -155,7 +154,7 @@ def pause_over_the_coach(trials: int, folder: Path) -> None:
         times = np.array(heard.adc_times)
         blocks = np.cumsum([0] + [len(b) for b in heard.blocks])
         at_rate = {key[0]: (samples, key[1]) for key, samples in session.output._samples.items()}
-        canceller = session.output.guard.canceller
+        canceller = session.guard.canceller
         print(f"echo canceller: delay {canceller.delay}, recent echo removed {canceller.erle_db:.1f} dB")
         decisions = [(decision.phrase, passed) for decision, passed in session.listener.heard]
         print(f"  decisions (phrase, passed on): {decisions}")

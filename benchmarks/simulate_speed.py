@@ -11,10 +11,9 @@ import time
 from voice_coach.core.clock import FakeClock
 from voice_coach.core.engine.machine import Engine, Settings
 from voice_coach.core.phrases import load_phrases
-from voice_coach.core.plan import compile_plan
 from voice_coach.core.simulate import parse_schedule, simulate
 from voice_coach.workouts.library import available_scripts
-from voice_coach.workouts.loading import load_workout
+from voice_coach.workouts.loading import load_plan
 
 COMMANDS = "1:00 pause; 1:20 resume; 1:40 slower; 2:30 status; 3:00 next; 3:20 tip; 3:40 back; 5:00 faster"
 
@@ -23,7 +22,7 @@ def main(repeats: int = 20) -> None:
     phrases = load_phrases("en")
     print(f"{'workout':24} {'simulated':>10} {'events':>7} {'median ms':>10} {'max ms':>8}")
     for ref in available_scripts():
-        plan = compile_plan(load_workout(ref.path))
+        plan = load_plan(ref.path)
         timings, result, clock = [], None, None
         for _ in range(repeats):
             clock = FakeClock()

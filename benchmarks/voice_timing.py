@@ -21,10 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from room import Recorder, ensure_room, onset_deviations, run_spoken, speech_deviations  # noqa: E402
 
-from voice_coach.core.plan import compile_plan  # noqa: E402
 from voice_coach.speech.tts import Pyttsx3Renderer  # noqa: E402
 from voice_coach.workouts.library import resolve_script  # noqa: E402
-from voice_coach.workouts.loading import load_workout  # noqa: E402
+from voice_coach.workouts.loading import load_plan  # noqa: E402
 
 
 def report(name: str, deviations: np.ndarray) -> None:
@@ -41,7 +40,7 @@ def main() -> None:
     parser.add_argument("--variation", default=None)
     args = parser.parse_args()
     ensure_room()
-    plan = compile_plan(load_workout(resolve_script(args.script).path), args.variation or None)
+    plan = load_plan(resolve_script(args.script).path, args.variation or None)
     renderer = Pyttsx3Renderer()
     started = time.monotonic()
     with Recorder() as heard:

@@ -9,11 +9,11 @@ from voice_coach.core.phrases import load_phrases
 from voice_coach.core.plan import Plan, compile_plan
 from voice_coach.core.simulate import parse_schedule, simulate
 from voice_coach.workouts.library import resolve_script
-from voice_coach.workouts.loading import load_workout, parse_workout
+from voice_coach.workouts.loading import load_plan, parse_workout
 
 
 def bundled_plan(name: str) -> Plan:
-    return compile_plan(load_workout(resolve_script(name).path))
+    return load_plan(resolve_script(name).path)
 
 
 def inline_plan(text: str) -> Plan:

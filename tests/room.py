@@ -17,8 +17,8 @@ import numpy as np
 
 from voice_coach.app.live import ScreenOutput, run_live_session
 from voice_coach.app.session import workout_phrases
+from voice_coach.app.voice_out import VoiceOutput
 from voice_coach.audio.speaker import AudioClock, Speaker
-from voice_coach.audio.voice_out import VoiceOutput
 from voice_coach.core.engine.machine import Engine, Settings
 from voice_coach.core.events import BEEP, GO, TICK
 from voice_coach.core.phrases import load_phrases
@@ -158,7 +158,7 @@ def run_spoken(plan, renderer):
     cache.prepare(workout_phrases(plan, phrases))
     clock = AudioClock()
     screen = ScreenOutput(stdout=io.StringIO())
-    output = VoiceOutput(Speaker(), cache, clock, phrases, screen)
+    output = VoiceOutput(Speaker(), cache, clock, screen)
     delivered = []
     deliver = output.deliver
 

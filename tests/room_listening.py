@@ -16,8 +16,8 @@ from room import SINK
 
 from voice_coach.app.live import ScreenOutput, Tee, run_live_session
 from voice_coach.app.session import workout_phrases
+from voice_coach.app.voice_out import VoiceOutput
 from voice_coach.audio.speaker import AudioClock, Speaker
-from voice_coach.audio.voice_out import VoiceOutput
 from voice_coach.core.engine.machine import Engine, Settings
 from voice_coach.core.events import Event
 from voice_coach.core.phrases import load_phrases
@@ -26,7 +26,7 @@ from voice_coach.core.timeline import words_per_minute_estimator
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
-from voice_coach.listening.voice_in import VoiceInput
+from voice_coach.listening.voice_in import EchoGuard, VoiceInput
 from voice_coach.speech.tts import Pyttsx3Renderer, SpeechCache
 
 PERSON_VOICE = "ko+m3"
@@ -57,12 +57,13 @@ class ListeningRoom:
         self.cache = SpeechCache(self.renderer)
         self.cache.prepare(texts)
         self.clock = AudioClock()
-        self.output = VoiceOutput(Speaker(volume=COACH_VOLUME), self.cache, self.clock, self.phrases,
-                                  ScreenOutput(stdout=io.StringIO()))
+        self.guard = EchoGuard()
+        self.output = VoiceOutput(Speaker(volume=COACH_VOLUME), self.cache, self.clock,
+                                  ScreenOutput(stdout=io.StringIO()), playback=self.guard)
         self.commands: queue.Queue[object] = queue.Queue()
         self.notes: list[str] = []
         recognizer = Recognizer(load_model(find_model(language).path), build_grammar(self.phrases))
-        self.listener = VoiceInput(recognizer, self.output.guard, self.clock.now, self.commands.put,
+        self.listener = VoiceInput(recognizer, self.guard, self.clock.now, self.commands.put,
                                    self.notes.append)
 
     def open(self) -> None:
@@ -76,7 +77,7 @@ class ListeningRoom:
 
     @property
     def coach_talking(self) -> bool:
-        return self.output.guard.talking(self.clock.now())
+        return self.guard.talking(self.clock.now())
 
     def passed(self) -> list[str]:
         """The commands the listener passed on to the session, in order."""

@@ -7,13 +7,12 @@ import json
 import pytest
 from conftest import SCRIPTS
 
-from voice_coach.core.plan import compile_plan
 from voice_coach.workouts.library import resolve_script
-from voice_coach.workouts.loading import load_workout
+from voice_coach.workouts.loading import load_plan, load_workout
 
 
 def plan_of(name: str, variation: str | None = None):
-    return compile_plan(load_workout(resolve_script(name).path), variation)
+    return load_plan(resolve_script(name).path, variation)
 
 
 @pytest.mark.parametrize("path", sorted(SCRIPTS.glob("*.yaml")), ids=lambda p: p.name)
@@ -83,6 +82,6 @@ def test_the_readme_example_is_a_valid_script(tmp_path):
     example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "example.yaml"
     path.write_text(example)
-    plan = compile_plan(load_workout(path), "with dumbbells")
+    plan = load_plan(path, "with dumbbells")
     assert [exercise.name for exercise in plan.exercises] == ["Reverse lunge"] + ["Plank"] * 3
     assert plan.exercises[0].reps_range == (8, 10)

@@ -140,3 +140,20 @@ def test_the_pure_core_imports_only_the_core_and_no_devices_or_clocks():
         outside = {name for name in imported
                    if name.startswith("voice_coach") and not name.startswith("voice_coach.core")}
         assert not outside, (path.name, outside)
+
+
+def test_the_edges_depend_on_the_core_and_not_on_each_other():
+    """A package rule: each edge (scripts, speech, audio, listening, training) imports the core,
+    itself, and the small helpers every edge shares (PCM, finding sound devices, the user's
+    folders); only app/ and cli.py wire edges together."""
+    package = ROOT / "voice_coach"
+    shared = ("voice_coach.core", "voice_coach.audio.pcm", "voice_coach.audio.devices", "voice_coach.user_dirs")
+    for edge in ("workouts", "speech", "audio", "listening", "training"):
+        for path in sorted((package / edge).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+            imported |= {f"{node.module}.{alias.name}" for node in ast.walk(tree)
+                         if isinstance(node, ast.ImportFrom) and node.level == 0 for alias in node.names}
+            outside = {name for name in imported if name.startswith("voice_coach")
+                       and not name.startswith((f"voice_coach.{edge}", *shared))}
+            assert not outside, (f"{edge}/{path.name}", outside)

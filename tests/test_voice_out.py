@@ -27,12 +27,12 @@ from room import (
     unplug_room,
 )
 
+from voice_coach.audio.pcm import resample
 from voice_coach.audio.speaker import Speaker, tone_samples
 from voice_coach.core.events import BEEP, GO, TICK
-from voice_coach.core.plan import compile_plan
 from voice_coach.speech.tts import Pyttsx3Renderer, SpeechCache
 from voice_coach.workouts.library import resolve_script
-from voice_coach.workouts.loading import load_workout
+from voice_coach.workouts.loading import load_plan
 
 PHRASE = "Slow on the way down, fast on the way up"
 
@@ -90,9 +90,7 @@ def test_stop_silences_a_phrase_within_50_ms(renderer):
     mixer = speaker.open()
     try:
         with Recorder() as heard:
-            from voice_coach.audio.speaker import resample
-
-            mixer.schedule(resample(clip, mixer.sample_rate), mixer.frames + 2000, "long")
+            mixer.schedule(resample(clip.samples, clip.sample_rate, mixer.sample_rate), mixer.frames + 2000, "long")
             time.sleep(1.2)
             stopped_at = speaker.stream.time  # PortAudio's clock, shared with the recorder's stream
             mixer.stop()
@@ -135,7 +133,7 @@ def test_tones_have_their_pitch_and_their_spacing():
 
 
 def test_a_real_time_run_of_quick_try_plays_every_tone_count_and_cue_on_time(renderer):
-    plan = compile_plan(load_workout(resolve_script("quick-try").path))
+    plan = load_plan(resolve_script("quick-try").path)
     # A sound-server underrun on a busy shared machine ("ALSA lib pcm.c: underrun occurred") delays
     # everything after it by tens of milliseconds. One more run tells such a glitch from a fault:
     # a coach that is off its plan is off in both.
@@ -236,17 +234,16 @@ def test_resuming_cuts_the_pause_announcement_short(renderer):
     import io
 
     from voice_coach.app.live import ScreenOutput
+    from voice_coach.app.voice_out import VoiceOutput
     from voice_coach.audio.speaker import AudioClock, Mixer
-    from voice_coach.audio.voice_out import VoiceOutput
     from voice_coach.core.events import Event
-    from voice_coach.core.phrases import load_phrases
 
     rate = 16000
     speaker = Speaker()
     speaker.mixer = Mixer(rate, volume=1.0)
     clock = AudioClock()
     clock.attach(speaker.mixer)
-    output = VoiceOutput(speaker, SpeechCache(renderer), clock, load_phrases("en"), ScreenOutput(stdout=io.StringIO()))
+    output = VoiceOutput(speaker, SpeechCache(renderer), clock, ScreenOutput(stdout=io.StringIO()))
     announcement = "Paused. Say resume when you are ready, and we carry on from here."
     output.deliver([Event(0.0, "state", data={"state": "paused"}), Event(0.0, "say", announcement)])
     first_second = speaker.mixer.render(rate)

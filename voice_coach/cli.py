@@ -16,11 +16,11 @@ from pathlib import Path
 from voice_coach import __version__
 from voice_coach.app import config, logs
 from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
-from voice_coach.audio.speaker import AudioDeviceError
+from voice_coach.audio.devices import AudioDeviceError
 from voice_coach.core.describe import describe_plan, duration_text
 from voice_coach.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, VoiceCoachError
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
-from voice_coach.core.plan import Plan, PlanError, compile_plan
+from voice_coach.core.plan import Plan
 from voice_coach.core.simulate import ScheduleError, parse_schedule
 from voice_coach.core.timeline import Verbosity
 from voice_coach.core.workout import Workout
@@ -28,7 +28,7 @@ from voice_coach.speech.tts import DEFAULT_RATE, SpeechError, list_pyttsx3_voice
 from voice_coach.training import history
 from voice_coach.training.log import TrainingLog, default_db_path
 from voice_coach.workouts.library import ScriptRef, available_scripts, resolve_script, user_scripts_dir
-from voice_coach.workouts.loading import ScriptError, load_workout
+from voice_coach.workouts.loading import ScriptError, load_plan, load_workout
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,16 +37,9 @@ class UsageProblem(VoiceCoachError):
     """Bad input from the person at the keyboard: printed as one line, exit code 2."""
 
 
-def load_plan(name_or_path: str, variation: str | None = None) -> Plan:
-    return load_script(name_or_path, variation)[1]
-
-
 def load_script(name_or_path: str, variation: str | None = None) -> tuple[ScriptRef, Plan]:
     ref = resolve_script(name_or_path)
-    try:
-        return ref, compile_plan(load_workout(ref.path), variation)
-    except PlanError as err:
-        raise UsageProblem(f"{ref.path}: {err}") from err
+    return ref, load_plan(ref.path, variation)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -54,7 +47,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows, broken = [], []
     for ref in refs:
         try:
-            plan = compile_plan(load_workout(ref.path))
+            plan = load_plan(ref.path)
         except ScriptError as err:
             broken.append(f"{ref.name}: cannot be loaded ({len(err.problems)} problems; "
                           f"run `voice-coach validate {ref.path}`)")
@@ -72,7 +65,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    plan = load_plan(args.script, args.variation)
+    plan = load_script(args.script, args.variation)[1]
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
     else:

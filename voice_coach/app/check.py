@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from voice_coach.app.session import SessionOptions
+from voice_coach.audio.pcm import to_speech_pcm
 
 RECORD_SECONDS = 3.0
 """How long the microphone is recorded while the test phrase plays (seconds)."""
@@ -52,7 +53,7 @@ def _devices(settings: SessionOptions) -> Iterator[Result]:
     try:
         import sounddevice as sd
 
-        from voice_coach.audio.speaker import AudioDeviceError, find_device
+        from voice_coach.audio.devices import AudioDeviceError, find_device
     except OSError as err:
         yield Result("FAIL", f"audio: PortAudio is missing ({err})", "sudo apt install libportaudio2")
         return
@@ -71,8 +72,7 @@ def _devices(settings: SessionOptions) -> Iterator[Result]:
 def _speak_and_record(settings: SessionOptions, phrase: str, recording: list[np.ndarray]) -> Result:
     """Plays the test phrase while recording RECORD_SECONDS from the microphone."""
     from voice_coach.app.session import say_once
-    from voice_coach.audio.speaker import AudioDeviceError
-    from voice_coach.listening.recognizer import to_16k
+    from voice_coach.audio.devices import AudioDeviceError
     from voice_coach.speech.tts import SpeechError
 
     recorded: dict[str, object] = {}
@@ -86,7 +86,7 @@ def _speak_and_record(settings: SessionOptions, phrase: str, recording: list[np.
         result = Result("PASS", f"speaking: played the test phrase ({seconds:.1f} s): did you hear it?")
     thread.join(RECORD_SECONDS + 5)
     if "samples" in recorded:
-        recording.append(to_16k(recorded["samples"], recorded["rate"]))  # type: ignore[arg-type]
+        recording.append(to_speech_pcm(recorded["samples"], recorded["rate"]))  # type: ignore[arg-type]
     elif "error" in recorded and result.status == "PASS":
         result = Result("FAIL", f"recording: {recorded['error']}", "check the input device above")
     return result
@@ -96,7 +96,7 @@ def _record(device: str | None, into: dict[str, object]) -> None:
     try:
         import sounddevice as sd
 
-        from voice_coach.audio.speaker import find_device
+        from voice_coach.audio.devices import find_device
 
         index = find_device(device, "input")
         rate = int(sd.query_devices(index, "input")["default_samplerate"])

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from voice_coach import user_dirs
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages
 from voice_coach.core.timeline import Verbosity
 from voice_coach.speech.tts import DEFAULT_RATE
@@ -59,8 +60,7 @@ def config_path() -> Path:
     """$VOICE_COACH_CONFIG, else $XDG_CONFIG_HOME/voice-coach/config.toml (~/.config by default)."""
     if os.environ.get("VOICE_COACH_CONFIG"):
         return Path(os.environ["VOICE_COACH_CONFIG"])
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "voice-coach" / "config.toml"
+    return user_dirs.config_dir() / "config.toml"
 
 
 def read_config(path: Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Protocol, TextIO
 
 from voice_coach.core.clock import Clock
 from voice_coach.core.engine.machine import Engine, Mode
-from voice_coach.core.events import Event, StateChange
+from voice_coach.core.events import DeviceChange, Event, StateChange
 
 KEY_HELP = ("Type a command and press Enter (next, pause, resume, repeat, status, help, stop …). "
             "Keys: Enter = ready, space = pause/resume, ? = help.")
@@ -100,8 +100,8 @@ class Output(Protocol):
 
     def deliver(self, events: list[Event]) -> None: ...
 
-    def poll(self, engine: Engine) -> None:
-        """Called often: a chance to notice a failing device and pause or resume the engine."""
+    def poll(self) -> DeviceChange | None:
+        """Called often: the output's device went away (LOST) or came back (BACK), or None."""
 
 
 class ScreenOutput:
@@ -121,7 +121,7 @@ class ScreenOutput:
     def note(self, line: str) -> None:
         print(line, file=self.stdout, flush=True)
 
-    def poll(self, engine: Engine) -> None:
+    def poll(self) -> DeviceChange | None:
         return None
 
 
@@ -137,12 +137,8 @@ class Tee:
             listener.deliver(events)  # the log first: a set is saved before anything else happens
         self.output.deliver(events)
 
-    def poll(self, engine: Engine) -> None:
-        self.output.poll(engine)
-
-    @property
-    def recovering(self) -> bool:
-        return getattr(self.output, "recovering", False)
+    def poll(self) -> DeviceChange | None:
+        return self.output.poll()
 
     def wait_until_quiet(self) -> None:
         wait = getattr(self.output, "wait_until_quiet", None)
@@ -162,6 +158,7 @@ def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO
     `listening`: such a source is running, so the end of keyboard input is not the end of commands."""
     commands = commands if commands is not None else queue.Queue()
     input_done = False
+    device = _DeviceWatch(engine, output, clock)
 
     def toggle() -> str:
         return "resume" if engine.mode is Mode.PAUSED else "pause"
@@ -177,13 +174,13 @@ def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO
         try:
             output.deliver(engine.start())
             while not engine.finished:
-                output.poll(engine)
+                device.check()
                 now = clock.now()
                 due = engine.next_due()
                 if due is not None and due <= now + output.lookahead:
                     output.deliver(engine.advance(until=now + output.lookahead))
                     continue
-                if due is None and input_done and not listening and not getattr(output, "recovering", False):
+                if due is None and input_done and not listening and not device.recovering:
                     print("Input ended while the coach waits; stopping here.", file=stdout, flush=True)
                     return 0
                 timeout = POLL_SECONDS if due is None else min(POLL_SECONDS, due - output.lookahead - now)
@@ -200,6 +197,30 @@ def run_live_session(engine: Engine, clock: Clock, output: Output, stdin: TextIO
             output.deliver(engine.hear("stop") + engine.hear("stop"))
             _drain(output, clock)
     return 0
+
+
+class _DeviceWatch:
+    """The session's answer to a lost speaker: the engine pauses (unless the person had paused
+    already) and, once the speaker is back, the coach says so and carries on where it was."""
+
+    def __init__(self, engine: Engine, output: Output, clock: Clock):
+        self.engine, self.output, self.clock = engine, output, clock
+        self.recovering = False
+        """The engine is paused for the device and goes on by itself once it is back."""
+
+    def check(self) -> None:
+        change = self.output.poll()
+        if change == DeviceChange.LOST:
+            events = self.engine.interrupt()
+            self.recovering = bool(events)
+            self.output.deliver(events)  # the screen shows it (and the log records the pause)
+        elif change == DeviceChange.BACK:
+            back = self.engine.phrases.say("back_online")
+            if self.recovering:
+                self.recovering = False
+                self.output.deliver(self.engine.carry_on(first_words=(back,)))
+            else:  # the person had paused: they resume when they want to
+                self.output.deliver([Event(self.clock.now(), "say", back)])
 
 
 def _drain(output: Output, clock: Clock) -> None:

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voice_coach.core.phrases import Phrases, _normalize
-from voice_coach.core.plan import compile_plan
+from voice_coach.core.phrases import Phrases, normalize
 from voice_coach.listening.grammar import Grammar
 from voice_coach.workouts.library import ScriptNotFound, ScriptRef, available_scripts, resolve_script
-from voice_coach.workouts.loading import ScriptError, load_workout
+from voice_coach.workouts.loading import ScriptError, load_plan, load_workout
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,15 +58,15 @@ def idle_grammar(phrases: Phrases, catalog: list[tuple[ScriptRef, list[str]]]) -
     that talk in the room is not forced onto a phrase."""
     table: dict[str, str] = {}
     for phrase in phrases.idle["start_workout"]:
-        table[_normalize(phrase)] = START
+        table[normalize(phrase)] = START
     for phrase in phrases.idle["list_workouts"]:
-        table[_normalize(phrase)] = LIST
+        table[normalize(phrase)] = LIST
     for ref, names in catalog:
         for name in names:
             for template in phrases.idle["start_named"]:
-                table.setdefault(_normalize(template.format(name=name)), f"{START}:{ref.name}")
-    left_out = {_normalize(word) for word in phrases.idle.get("not_fillers", ())}
-    fillers = tuple(word for word in phrases.fillers if _normalize(word) not in set(table) | left_out)
+                table.setdefault(normalize(template.format(name=name)), f"{START}:{ref.name}")
+    left_out = {normalize(word) for word in phrases.idle.get("not_fillers", ())}
+    fillers = tuple(word for word in phrases.fillers if normalize(word) not in set(table) | left_out)
     return Grammar(table, fillers)
 
 
@@ -167,7 +166,7 @@ def serve(phrases: Phrases, default_workout: str | None, input_device: str | Non
             say(phrases.say("idle_list", names=", ".join(spoken_names(catalog))))
             continue
         try:
-            plan = compile_plan(load_workout(ref.path))
+            plan = load_plan(ref.path)
         except ScriptError as err:
             _LOGGER.error("%s cannot be loaded (%s)", ref.name, err.problems[0])
             continue

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import getpass
-import os
 import shlex
 import subprocess
 from importlib import resources
 from pathlib import Path
+
+from voice_coach import user_dirs
 
 UNIT_NAME = "voice-coach.service"
 
@@ -20,8 +21,7 @@ def unit_text(command: list[str]) -> str:
 
 
 def unit_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "systemd" / "user" / UNIT_NAME
+    return user_dirs.config_home() / "systemd" / "user" / UNIT_NAME
 
 
 def install(text: str) -> tuple[Path, list[str]]:

@@ -17,10 +17,11 @@ from typing import TextIO
 
 from voice_coach.app.clock import MonotonicClock
 from voice_coach.app.live import ScreenOutput, Tee, run_live_session
+from voice_coach.app.voice_out import VoiceOutput
 from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker
-from voice_coach.audio.voice_out import VoiceOutput
 from voice_coach.core.clock import FakeClock
 from voice_coach.core.engine.machine import Engine, SetRecord, Settings
+from voice_coach.core.events import Event
 from voice_coach.core.phrases import Phrases, load_phrases
 from voice_coach.core.plan import Plan
 from voice_coach.core.simulate import ScheduledCommand, simulate
@@ -195,7 +196,8 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
         _LOGGER.warning("no speech (%s); running in text mode", err)
         return run_text_session(ref, plan, phrases, options, training)
     clock = AudioClock()
-    output = VoiceOutput(Speaker(options.output_device, options.volume), cache, clock, phrases, screen)
+    guard = EchoGuard()  # what the speaker plays, for the listener to tell the coach from the person
+    output = VoiceOutput(Speaker(options.output_device, options.volume), cache, clock, screen, playback=guard)
     try:
         output.start()
     except AudioDeviceError as err:
@@ -209,7 +211,7 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
                         verbosity=options.verbosity)
     engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
     commands: queue.Queue[object] = queue.Queue()
-    listener = start_listening(options, phrases, clock, output.guard, commands.put) if options.listen else None
+    listener = start_listening(options, phrases, clock, guard, commands.put) if options.listen else None
     try:
         return run_live_session(engine, clock, Tee(output, training.recorder), commands=commands,
                                 listening=listener is not None)
@@ -246,13 +248,10 @@ def say_once(text: str, options: SessionOptions) -> float:
     finally:
         renderer.close()
     clock = AudioClock()
-    phrases = load_phrases(options.language)
-    output = VoiceOutput(Speaker(options.output_device, options.volume), SpeechCache(_Fixed(clip)), clock, phrases,
+    output = VoiceOutput(Speaker(options.output_device, options.volume), SpeechCache(_Fixed(clip)), clock,
                          ScreenOutput())
     output.start()
     try:
-        from voice_coach.core.events import Event
-
         output.deliver([Event(clock.now() + 0.05, "say", text)])
         output.wait_until_quiet(limit=clip.seconds + 5)
     finally:

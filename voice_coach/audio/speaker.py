@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_coach.core.errors import MachineError
+from voice_coach.audio.devices import AudioDeviceError, close_quietly, find_device
 from voice_coach.core.events import Tone
-from voice_coach.speech.tts import Clip
 
 BLOCK_SECONDS = 0.01
 """Audio block length (seconds): stop() and volume changes act within one block."""
@@ -25,10 +24,6 @@ FADE_SECONDS = 0.005
 """Tones fade in and out this long (seconds), so they never click."""
 STOP_FADE_SECONDS = 0.004
 """A stopped clip fades out this fast instead of cutting (seconds), again to avoid a click."""
-
-
-class AudioDeviceError(MachineError):
-    """The speaker cannot be opened or went away."""
 
 
 def tone_samples(tone: Tone, sample_rate: int) -> np.ndarray:
@@ -42,15 +37,6 @@ def tone_samples(tone: Tone, sample_rate: int) -> np.ndarray:
         wave[:fade] *= ramp
         wave[-fade:] *= ramp[::-1]
     return wave.astype(np.float32)
-
-
-def resample(clip: Clip, sample_rate: int) -> np.ndarray:
-    """The clip at another rate (linear interpolation: plenty for a speaking voice)."""
-    if clip.sample_rate == sample_rate or len(clip.samples) == 0:
-        return clip.samples.astype(np.float32, copy=False)
-    count = int(round(len(clip.samples) * sample_rate / clip.sample_rate))
-    positions = np.arange(count) * (clip.sample_rate / sample_rate)
-    return np.interp(positions, np.arange(len(clip.samples)), clip.samples).astype(np.float32)
 
 
 @dataclass(eq=False)  # compared by identity: the samples are arrays
@@ -181,20 +167,6 @@ class AudioClock:
         return int(round((t - self._origin) * mixer.sample_rate))
 
 
-def find_device(wanted: str | int | None, kind: str = "output"):
-    """A device by index or by a piece of its name (names survive USB re-plugging; indices don't)."""
-    import sounddevice as sd
-
-    if wanted is None:
-        return None
-    if isinstance(wanted, int) or str(wanted).isdigit():
-        return int(wanted)
-    for index, device in enumerate(sd.query_devices()):
-        if device[f"max_{kind}_channels"] > 0 and str(wanted).lower() in device["name"].lower():
-            return index
-    raise AudioDeviceError(f"no {kind} device matching {wanted!r} (see `voice-coach devices`)")
-
-
 class Speaker:
     """One sounddevice OutputStream feeding from a Mixer."""
 
@@ -258,15 +230,3 @@ class Speaker:
     def close(self) -> None:
         stream, self.stream = self.stream, None
         close_quietly(stream)
-
-
-def close_quietly(stream) -> None:
-    """Stop and close a sounddevice stream; a device that vanished may fail to close, and is gone
-    either way."""
-    if stream is None:
-        return
-    try:
-        stream.abort()
-        stream.close()
-    except Exception:
-        pass

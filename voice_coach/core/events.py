@@ -27,6 +27,14 @@ class StateChange(StrEnum):
     FINISHED = "finished"
 
 
+class DeviceChange(StrEnum):
+    """What an output reports to the session when polled: its device went away or came back.
+    The session, not the output, decides what the engine does about it."""
+
+    LOST = "lost"
+    BACK = "back"
+
+
 @dataclass(frozen=True)
 class Tone:
     name: str

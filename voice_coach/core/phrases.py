@@ -31,7 +31,7 @@ class LanguageError(VoiceCoachError):
     """No phrase table for that language."""
 
 
-def _normalize(text: str) -> str:
+def normalize(text: str) -> str:
     """Lower case, no punctuation, single spaces: how typed or recognized words are compared."""
     text = text.casefold().replace("’", "'")
     text = "".join(" " if ch in string.punctuation and ch != "'" else ch for ch in text)
@@ -59,9 +59,9 @@ class Phrases:
 
     def command_for(self, heard: str) -> str | None:
         """The command a phrase means, or None. Command names themselves work too (`more_rest`)."""
-        wanted = _normalize(heard)
+        wanted = normalize(heard)
         for command, phrases in self.commands.items():
-            if wanted == command.replace("_", " ") or wanted in (_normalize(p) for p in phrases):
+            if wanted == command.replace("_", " ") or wanted in (normalize(p) for p in phrases):
                 return command
         return None
 

@@ -84,12 +84,17 @@ class ExercisePlan:
         return self.side_names if self.sides == "each" else (None,)
 
     @property
+    def reps_per_part(self) -> int:
+        """Reps counted in one part of a set: alternating sides count each side's rep (8 a side
+        is 16), sides done in turn count each side's part on its own; 0 for a hold."""
+        return (self.reps or 0) * (2 if self.sides == "alternating" else 1)
+
+    @property
     def work_seconds_per_set(self) -> float:
         parts = len(self.sides_per_set)
         if self.hold_seconds is not None:
             return self.hold_seconds * parts
-        reps = (self.reps or 0) * (2 if self.sides == "alternating" else parts)
-        return reps * max(self.rep_seconds, 2.0)  # untimed reps: about two seconds each
+        return self.reps_per_part * parts * max(self.rep_seconds, 2.0)  # untimed reps: about two seconds each
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ def rep_beats(
     `restarted`: the set (re)starts at `first_rep`, so that rep gets its cues in words again.
     """
     exercise, phrases = context.exercise, context.phrases
-    total = (exercise.reps or 0) * (2 if exercise.sides == "alternating" else 1)
+    total = exercise.reps_per_part
     lane = _Lane(context.estimate, busy_until)
     for sentence in lead_in:
         lane.say(sentence, lane.free_at)

@@ -21,7 +21,9 @@ from collections import deque
 
 import numpy as np
 
-RATE = 16000
+from voice_coach.audio.pcm import SPEECH_RATE
+
+RATE = SPEECH_RATE
 """The microphone and the reference are at the recognizer's rate (hertz)."""
 BLOCK = 320
 """Samples per filter step (20 ms, as the microphone delivers them: fewer, larger steps cost less)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from voice_coach.core.phrases import Phrases, _normalize
+from voice_coach.core.phrases import Phrases, normalize
 
 BARGE_IN = frozenset({"pause", "stop"})
 """Commands that may interrupt the coach mid-sentence."""
@@ -60,24 +60,24 @@ class Grammar:
 
     def command_for(self, text: str) -> str | None:
         """The command an utterance means, only if it is exactly one of the phrases."""
-        return self.phrases.get(_normalize(text))
+        return self.phrases.get(normalize(text))
 
     def barge_in_ending(self, text: str) -> str:
         """The barge-in phrase (pause, stop) that the words end with, or ""."""
-        words = f" {_normalize(text)}"
+        words = f" {normalize(text)}"
         endings = [phrase for phrase, command in self.phrases.items()
                    if command in BARGE_IN and words.endswith(f" {phrase}") and not self.could_grow(phrase)]
         return max(endings, key=len, default="")
 
     def could_grow(self, text: str) -> bool:
         """Whether a longer phrase starts with this one ("next" -> "next one")."""
-        wanted = _normalize(text) + " "
+        wanted = normalize(text) + " "
         return any(phrase.startswith(wanted) for phrase in self.phrases)
 
 
 def build_grammar(phrases: Phrases) -> Grammar:
-    table = {_normalize(phrase): command for command, words in phrases.commands.items() for phrase in words}
-    fillers = tuple(word for word in phrases.fillers if _normalize(word) not in table)
+    table = {normalize(phrase): command for command, words in phrases.commands.items() for phrase in words}
+    fillers = tuple(word for word in phrases.fillers if normalize(word) not in table)
     return Grammar(table, fillers)
 
 
@@ -163,7 +163,7 @@ class Decider:
         """Whether to end the utterance now: something was heard, then `quiet_for` seconds of
         quiet; or, at audio time `at` (seconds), the partial result has been one whole phrase
         for the stable time (continuous noise never lets the room go quiet)."""
-        words = _normalize(partial)
+        words = normalize(partial)
         if words != self._partial or at is None:
             self._partial, self._partial_since = words, (at or 0.0)
         if not words:
@@ -181,7 +181,7 @@ class Decider:
         barged_in, self._barged_in, self._tail, self._partial = self._barged_in, False, "", ""
         if barged_in:
             return None
-        text = _normalize(text)
+        text = normalize(text)
         command = self.grammar.command_for(text)
         if command is None or confidence < confidence_floor(text, self.confidence_floors):
             return None

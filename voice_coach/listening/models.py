@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voice_coach import user_dirs
 from voice_coach.core.errors import MachineError, VoiceCoachError
 
 OFFICIAL_MODELS = {
@@ -116,7 +117,7 @@ def tuned_for_listening(model: Path, cache: Path | None = None) -> Path:
     kept = [line for line in original.splitlines() if line.split("=")[0].strip() not in LISTENING_OPTIONS]
     conf = "\n".join(kept + [f"{key}={value}" for key, value in LISTENING_OPTIONS.items()]) + "\n"
     key = hashlib.sha256(f"{model}\n{conf}".encode()).hexdigest()[:16]
-    root = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "voice-coach" / "models"
+    root = cache or user_dirs.cache_dir() / "models"
     folder = root / f"{model.name}-{key}"
     if is_model(folder):
         return folder

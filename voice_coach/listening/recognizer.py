@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -17,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
 from voice_coach.listening.grammar import Decider, Decision, Grammar
 from voice_coach.listening.voice_activity import VoiceActivity
 
 _LOGGER = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = SPEECH_RATE
 """What the recognizer listens at (hertz); other rates are resampled."""
 CHUNK_SECONDS = 0.02
 """Audio handed to the decoder at a time (seconds): small, so decisions are not held back."""
@@ -154,27 +154,10 @@ def _parse_final(result: str) -> tuple[str, float]:
     return parsed.get("text", ""), confidence
 
 
-def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Float or int mono samples at any rate -> int16 at 16 kHz."""
-    data = samples.astype(np.float32)
-    if samples.dtype.kind == "i":
-        data = data / 32768.0
-    if rate != SAMPLE_RATE and len(data):
-        count = int(round(len(data) * SAMPLE_RATE / rate))
-        data = np.interp(np.arange(count) * (rate / SAMPLE_RATE), np.arange(len(data)), data)
-    return (np.clip(data, -1.0, 1.0) * 32767).astype(np.int16)
-
-
 def read_wav_16k(path: Path) -> np.ndarray:
-    with wave.open(str(path), "rb") as wav:
-        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-        raw = wav.readframes(wav.getnframes())
-    if width != 2:
-        raise ValueError(f"{path}: expected 16-bit PCM WAV, got {8 * width}-bit")
-    samples = np.frombuffer(raw, dtype="<i2")
-    if channels > 1:
-        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return to_16k(samples, rate)
+    """A 16-bit WAV file as the recognizer takes it (int16 at SAMPLE_RATE)."""
+    samples, rate = read_wav(path)
+    return to_speech_pcm(samples, rate)
 
 
 def listen_to_samples(recognizer: Recognizer, samples: np.ndarray) -> Iterator[Heard]:

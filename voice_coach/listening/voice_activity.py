@@ -13,6 +13,7 @@ from collections import deque
 
 import numpy as np
 
+from voice_coach.audio.pcm import SPEECH_RATE
 from voice_coach.listening.grammar import Utterance
 
 FRAME = 160
@@ -30,7 +31,7 @@ SYLLABLE_DIP_DB = 3.0
 
 
 class VoiceActivity:
-    def __init__(self, sample_rate: int = 16000):
+    def __init__(self, sample_rate: int = SPEECH_RATE):
         self.sample_rate = sample_rate
         self.frames = 0
         self._pending = np.zeros(0, np.float32)

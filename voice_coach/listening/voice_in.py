@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_coach.core.phrases import _normalize
+from voice_coach.audio.pcm import to_speech_pcm
+from voice_coach.core.phrases import normalize
 from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
 from voice_coach.listening.echo_cancel import EchoCanceller
 from voice_coach.listening.grammar import BARGE_IN
-from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, to_16k
+from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class EchoGuard:
 
     def speaking(self, text: str, start: float, seconds: float) -> None:
         with self._lock:
-            self._spoken.append(Spoken(start, start + seconds, _normalize(text)))
+            self._spoken.append(Spoken(start, start + seconds, normalize(text)))
             cutoff = start - 30
             self._spoken = [s for s in self._spoken if s.end > cutoff]
 
@@ -91,7 +92,7 @@ class EchoGuard:
     def accept(self, command: str, phrase: str, at: float, heard_seconds: float = 1.5) -> bool:
         """Whether a command decided at session time `at`, from words spoken over the
         `heard_seconds` before it, came from the person."""
-        words = _normalize(phrase)
+        words = normalize(phrase)
         with self._lock:
             overlapping = [s for s in self._spoken
                            if s.start < at and s.end + ECHO_TAIL_SECONDS > at - heard_seconds]
@@ -153,7 +154,7 @@ class VoiceInput:
     def _open(self) -> None:
         import sounddevice as sd
 
-        from voice_coach.audio.speaker import find_device
+        from voice_coach.audio.devices import find_device
 
         device = find_device(self.device, "input")
         rate = SAMPLE_RATE
@@ -167,7 +168,7 @@ class VoiceInput:
 
         def callback(indata, frames, time_info, status):  # the audio thread: keep it short
             self._last_block = time.monotonic()
-            block, now = to_16k(indata[:, 0].copy(), rate), self.now()
+            block, now = to_speech_pcm(indata[:, 0].copy(), rate), self.now()
             if clock.start is None:
                 clock.start = now - len(block) / SAMPLE_RATE
             try:
@@ -217,7 +218,7 @@ class VoiceInput:
             self._last_block = time.monotonic()  # try again after another stall period
 
     def _close_stream(self) -> None:
-        from voice_coach.audio.speaker import close_quietly
+        from voice_coach.audio.devices import close_quietly
 
         stream, self._stream = self._stream, None
         close_quietly(stream)

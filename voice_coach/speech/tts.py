@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import select
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
+from voice_coach import user_dirs
+from voice_coach.audio import pcm
 from voice_coach.core.errors import MachineError
 
 DEFAULT_RATE = 175
@@ -58,25 +59,15 @@ class Renderer(Protocol):
     def close(self) -> None: ...
 
 
-def read_wav(path: Path) -> Clip:
-    with wave.open(str(path), "rb") as wav:
-        rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
-        raw = wav.readframes(wav.getnframes())
-    if width != 2:
-        raise SpeechError(f"{path}: expected 16-bit PCM, got {8 * width}-bit")
-    samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-    if channels > 1:
-        samples = samples.reshape(-1, channels).mean(axis=1)
-    return Clip(samples, rate)
+def read_clip(path: Path) -> Clip:
+    try:
+        return Clip(*pcm.read_wav(path))
+    except ValueError as err:
+        raise SpeechError(str(err)) from err
 
 
-def write_wav(path: Path, clip: Clip) -> None:
-    pcm = (np.clip(clip.samples, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(clip.sample_rate)
-        wav.writeframes(pcm.tobytes())
+def write_clip(path: Path, clip: Clip) -> None:
+    pcm.write_wav(path, clip.samples, clip.sample_rate)
 
 
 # ----- pyttsx3 in a worker process ------------------------------------------------------------
@@ -137,7 +128,7 @@ class Pyttsx3Renderer:
                 except (OSError, ValueError) as err:
                     problem = str(err)
                 if problem is None:
-                    clip = read_wav(path)
+                    clip = read_clip(path)
                     path.unlink(missing_ok=True)
                     return clip
                 self._kill()  # hung or broken: a fresh worker for the next try
@@ -180,8 +171,7 @@ def list_pyttsx3_voices() -> list[tuple[str, str, list[str]]]:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "voice-coach" / "speech"
+    return user_dirs.cache_dir() / "speech"
 
 
 class SpeechCache:
@@ -207,7 +197,7 @@ class SpeechCache:
         path = self._path(text)
         if path is not None and path.exists():
             try:
-                clip = read_wav(path)
+                clip = read_clip(path)
                 self.loaded += 1
             except (OSError, EOFError, wave.Error, SpeechError):
                 clip = None  # a damaged cache file is rendered again
@@ -224,7 +214,7 @@ class SpeechCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".part")
-            write_wav(partial, clip)
+            write_clip(partial, clip)
             partial.replace(path)  # never a half-written file under the real name
         except OSError:
             pass  # a read-only or full disk only costs rendering again next time

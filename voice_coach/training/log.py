@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from voice_coach import user_dirs
 from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.events import Event, StateChange
 
@@ -74,8 +75,7 @@ class LogError(VoiceCoachError):
 def default_db_path() -> Path:
     if os.environ.get("VOICE_COACH_DB"):
         return Path(os.environ["VOICE_COACH_DB"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "voice-coach" / "voice-coach.db"
+    return user_dirs.data_dir() / "voice-coach.db"
 
 
 def _now() -> str:

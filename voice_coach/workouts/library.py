@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from voice_coach import user_dirs
 from voice_coach.core.errors import VoiceCoachError
 
 SCRIPT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -26,8 +27,7 @@ class ScriptNotFound(VoiceCoachError):
 
 def user_scripts_dir() -> Path:
     """Where a person keeps their own scripts: $XDG_CONFIG_HOME/voice-coach/scripts."""
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "voice-coach" / "scripts"
+    return user_dirs.config_dir() / "scripts"
 
 
 def bundled_scripts_dir() -> Path:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from voice_coach.core.errors import VoiceCoachError
+from voice_coach.core.plan import Plan, PlanError, compile_plan
 from voice_coach.core.workout import Workout
 
 MAX_SCRIPT_BYTES = 1_000_000
@@ -48,6 +49,15 @@ class ScriptError(VoiceCoachError):
 
     def lines(self) -> list[str]:
         return [str(problem) for problem in self.problems]
+
+
+def load_plan(path: str | Path, variation: str | None = None) -> Plan:
+    """The plan a script file makes (with `variation` applied): ScriptError when the file is
+    unusable, PlanError (naming the file) when the plan cannot be made as asked."""
+    try:
+        return compile_plan(load_workout(path), variation)
+    except PlanError as err:
+        raise PlanError(f"{path}: {err}") from err
 
 
 def load_workout(path: str | Path) -> Workout:

@@ -162,9 +162,7 @@ class Engine:
     @property
     def reps_planned(self) -> int:
         exercise = self.exercise
-        if exercise is None or exercise.reps is None:
-            return 0
-        return exercise.reps * (2 if exercise.sides == "alternating" else 1)
+        return exercise.reps_per_part if exercise is not None else 0
 
     @property
     def total_reps(self) -> int:

@@ -1,22 +1,22 @@
 """The speaker as the session's output: events become sounds on their exact samples.
 
 Also the screen keeps showing every line, so a person can read along. When the speaker fails
-mid-session the engine is paused, the device is retried every few seconds (by name, since
-indices change on re-plug), and once it is back the coach says so and carries on.
+mid-session, `poll` reports it (the session pauses the engine), the device is retried every few
+seconds (by name, since indices change on re-plug), and `poll` reports it back (the session
+carries on). What is played is also told to a `Playback` listener (the session wires in the
+listener's echo guard), so this module knows neither the engine nor the microphone.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 import numpy as np
 
-from voice_coach.app.live import ScreenOutput
-from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker, resample, tone_samples
-from voice_coach.core.engine.machine import Engine
-from voice_coach.core.events import Event, StateChange, Tone
-from voice_coach.core.phrases import Phrases
-from voice_coach.listening.voice_in import EchoGuard
+from voice_coach.audio.pcm import resample
+from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker, tone_samples
+from voice_coach.core.events import DeviceChange, Event, StateChange, Tone
 from voice_coach.speech.tts import SpeechCache, SpeechError
 
 LOOKAHEAD_SECONDS = 0.15
@@ -25,22 +25,50 @@ RETRY_SECONDS = 3.0
 """How often a lost speaker is tried again (seconds)."""
 
 
+class Screen(Protocol):
+    """Where every event is also shown, and notices about the speaker are written."""
+
+    def deliver(self, events: list[Event]) -> None: ...
+
+    def note(self, line: str) -> None: ...
+
+
+class Playback(Protocol):
+    """Told what the coach plays, so the listener can tell the coach's voice from the person's."""
+
+    def played(self, origin: float, frame: int, block: np.ndarray, rate: int) -> None:
+        """A block went to the speaker (called in the audio thread)."""
+
+    def speaking(self, text: str, start: float, seconds: float) -> None: ...
+
+    def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None: ...
+
+    def silenced(self, at: float) -> None: ...
+
+
+class _NobodyListens:
+    def played(self, origin: float, frame: int, block: np.ndarray, rate: int) -> None:
+        pass
+
+    def speaking(self, text: str, start: float, seconds: float) -> None:
+        pass
+
+    def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
+        pass
+
+    def silenced(self, at: float) -> None:
+        pass
+
+
 class VoiceOutput:
-    def __init__(self, speaker: Speaker, cache: SpeechCache, clock: AudioClock, phrases: Phrases,
-                 screen: ScreenOutput, guard: EchoGuard | None = None):
-        self.speaker, self.cache, self.clock, self.phrases, self.screen = speaker, cache, clock, phrases, screen
-        self.guard = guard or EchoGuard()
-        """Told what is said and when, so the listener can tell the coach's voice from the person's."""
+    def __init__(self, speaker: Speaker, cache: SpeechCache, clock: AudioClock, screen: Screen,
+                 playback: Playback | None = None):
+        self.speaker, self.cache, self.clock, self.screen = speaker, cache, clock, screen
+        self.playback = playback or _NobodyListens()
         self.lookahead = LOOKAHEAD_SECONDS
         self._retry_at: float | None = None
-        self._paused_by_us = False
         self._samples: dict[tuple[str, int], np.ndarray] = {}
         """Clips and tones already at the device's rate: a count said 72 times is resampled once."""
-
-    @property
-    def recovering(self) -> bool:
-        """Waiting for a lost speaker that the session will carry on with once it is back."""
-        return self._retry_at is not None and self._paused_by_us
 
     def start(self) -> None:
         """Open the speaker; raises AudioDeviceError when there is none."""
@@ -48,14 +76,14 @@ class VoiceOutput:
 
     def _attach(self, mixer) -> None:
         self.clock.attach(mixer)
-        origin, rate, guard = self.clock.origin, mixer.sample_rate, self.guard
-        mixer.tap = lambda frame, block: guard.played(origin, frame, block, rate)
+        origin, rate, playback = self.clock.origin, mixer.sample_rate, self.playback
+        mixer.tap = lambda frame, block: playback.played(origin, frame, block, rate)
 
     def deliver(self, events: list[Event]) -> None:
         self.screen.deliver(events)
         mixer = self.speaker.mixer
         if mixer is None or self._retry_at is not None:
-            return  # no speaker right now: the screen has it, and the engine is paused
+            return  # no speaker right now: the screen has it, and the session has paused the engine
         for event in events:
             if event.kind == "state":
                 state = event.data.get("state")
@@ -63,7 +91,7 @@ class VoiceOutput:
                 # (which can be long) must not go on under what the session says next.
                 if state in (StateChange.PAUSED, StateChange.RESUMED):
                     mixer.stop()
-                    self.guard.silenced(event.t)
+                    self.playback.silenced(event.t)
                 elif state == StateChange.REPLANNED:
                     mixer.cancel_after(self.clock.frame_of(event.t))
                 elif state == StateChange.VOLUME:
@@ -72,19 +100,19 @@ class VoiceOutput:
             if event.kind == "say" and event.text:
                 try:
                     samples = self._at_rate(f"say:{event.text}", mixer.sample_rate,
-                                            lambda rate, text=event.text: resample(self.cache.get(text), rate))
+                                            lambda rate, text=event.text: _clip_at(self.cache.get(text), rate))
                 except SpeechError as err:
                     self.screen.note(f"(could not speak this: {err})")
                     continue
                 mixer.schedule(samples, self.clock.frame_of(event.t), event.text)
-                self.guard.speaking(event.text, event.t, len(samples) / mixer.sample_rate)
-                self.guard.playing(event.t, samples, mixer.sample_rate, mixer.volume)
+                self.playback.speaking(event.text, event.t, len(samples) / mixer.sample_rate)
+                self.playback.playing(event.t, samples, mixer.sample_rate, mixer.volume)
             elif event.kind == "tone":
                 tone = Tone(event.data["tone"], event.data["hz"], event.data["seconds"])
                 samples = self._at_rate(f"tone:{tone}", mixer.sample_rate,
                                         lambda rate, tone=tone: tone_samples(tone, rate))
                 mixer.schedule(samples, self.clock.frame_of(event.t), f"tone:{tone.name}")
-                self.guard.playing(event.t, samples, mixer.sample_rate, mixer.volume)
+                self.playback.playing(event.t, samples, mixer.sample_rate, mixer.volume)
 
     def _at_rate(self, key: str, rate: int, make) -> np.ndarray:
         samples = self._samples.get((key, rate))
@@ -92,37 +120,31 @@ class VoiceOutput:
             samples = self._samples[(key, rate)] = make(rate)
         return samples
 
-    def poll(self, engine: Engine) -> None:
+    def poll(self) -> DeviceChange | None:
+        """Look at the speaker: LOST when it has just gone away, BACK when a retry opened it again."""
         if self._retry_at is None:
             if not self.speaker.healthy():
-                self._lose(engine)
-            return
+                self._lose()
+                return DeviceChange.LOST
+            return None
         if time.monotonic() < self._retry_at:
-            return
+            return None
         try:
             mixer = self.speaker.open()
         except AudioDeviceError:
             self._retry_at = time.monotonic() + RETRY_SECONDS
-            return
+            return None
         self._attach(mixer)
         self._retry_at = None
         self.screen.note("(the speaker is back)")
-        back = self.phrases.say("back_online")
-        if self._paused_by_us:
-            self._paused_by_us = False
-            self.deliver(engine.carry_on(first_words=(back,)))
-        else:  # the person had paused: they resume when they want to
-            self.deliver([Event(self.clock.now(), "say", back)])
+        return DeviceChange.BACK
 
-    def _lose(self, engine: Engine) -> None:
+    def _lose(self) -> None:
         self.speaker.close()
         self.clock.detach()
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self.screen.note(f"(lost the speaker; trying again every {RETRY_SECONDS:g} s — "
                          "type commands meanwhile)")
-        events = engine.interrupt()
-        self._paused_by_us = bool(events)
-        self.screen.deliver(events)
 
     def wait_until_quiet(self, limit: float = 15.0) -> None:
         deadline = time.monotonic() + limit
@@ -131,3 +153,7 @@ class VoiceOutput:
 
     def close(self) -> None:
         self.speaker.close()
+
+
+def _clip_at(clip, rate: int) -> np.ndarray:
+    return resample(clip.samples, clip.sample_rate, rate)
