@@ -14,7 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from voice_coach import __version__
-from voice_coach.app import config, logs
+from voice_coach.app import config, logs, service
+from voice_coach.app.check import report, run_checks
+from voice_coach.app.serve import serve
 from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
 from voice_coach.audio.devices import AudioDeviceError
 from voice_coach.core.describe import describe_plan, duration_text
@@ -24,6 +26,11 @@ from voice_coach.core.plan import Plan
 from voice_coach.core.simulate import ScheduleError, parse_schedule
 from voice_coach.core.timeline import Verbosity
 from voice_coach.core.workout import Workout
+from voice_coach.listening import models
+from voice_coach.listening.grammar import build_grammar
+from voice_coach.listening.models import find_model
+from voice_coach.listening.recognizer import Recognizer, listen_to_samples, load_model, read_wav_16k
+from voice_coach.speech.piper_voice import bundled_piper_model
 from voice_coach.speech.tts import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
 from voice_coach.training import history
 from voice_coach.training.log import TrainingLog, default_db_path
@@ -73,33 +80,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace) -> config.Effective:
+def _effective(args: argparse.Namespace) -> config.Effective:
     """The settings file under the flags typed on this command line (ConfigError when it is bad)."""
-    given = {key: getattr(args, dest, None) for key, dest in _FLAG_DESTS.items()}
+    given = {key: getattr(args, config.flag_dest(key), None) for key in config.KEYS}
     return config.effective(given)
 
 
-_FLAG_DESTS = {"language": "lang", "voice": "voice", "rate": "rate", "volume": "volume",
-               "input_device": "input_device", "output_device": "output_device", "model": "model",
-               "auto_start": "auto_start", "verbosity": "verbosity", "workout": "script"}
-"""Which argparse destination overrides each setting of the settings file."""
+def _settings(args: argparse.Namespace) -> config.Config:
+    return _effective(args).config
 
 
-def _options(settings: config.Effective) -> SessionOptions:
-    return SessionOptions(
-        language=settings.language,
-        auto_start=settings.auto_start,
-        voice=settings.voice,
-        rate=settings.rate,
-        output_device=settings.output_device,
-        volume=settings.volume,
-        model=settings.model,
-        input_device=settings.input_device,
-        verbosity=settings.verbosity,
-    )
-
-
-def _workout_name(settings: config.Effective) -> str:
+def _workout_name(settings: config.Config) -> str:
     if settings.workout is None:
         raise UsageProblem("which workout? give its NAME (see `voice-coach list`), or set "
                            f"`workout = \"NAME\"` in {config.config_path()}")
@@ -110,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     ref, plan = load_script(_workout_name(settings), args.variation)
     phrases = load_phrases(settings.language)
-    options = replace(_options(settings), db=args.db, resume=args.resume, listen=not args.no_listen)
+    options = replace(SessionOptions.from_config(settings), db=args.db, resume=args.resume, listen=not args.no_listen)
     if args.simulate:
         try:
             schedule = parse_schedule(args.commands or "")
@@ -127,13 +118,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    say_once(" ".join(args.text), _options(_settings(args)))  # a device or speech failure: exit 1
+    say_once(" ".join(args.text), SessionOptions.from_config(_settings(args)))  # a device or speech failure: exit 1
     return EXIT_OK
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # PortAudio may be missing: one line, not a traceback at start-up
 
         devices = sd.query_devices()
         default_in, default_out = sd.default.device
@@ -156,8 +147,6 @@ def cmd_voices(args: argparse.Namespace) -> int:
         print(f"voice-coach: cannot list voices ({err}); install espeak-ng", file=sys.stderr)
         return EXIT_FAILED
     try:
-        from voice_coach.speech.piper_voice import bundled_piper_model
-
         voices.insert(0, ("piper", f"Piper neural voice ({bundled_piper_model().stem})", ["en-us"]))
     except SpeechError:
         pass  # the optional Piper voice is not installed
@@ -185,10 +174,6 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from voice_coach.listening.grammar import build_grammar
-    from voice_coach.listening.models import find_model
-    from voice_coach.listening.recognizer import Recognizer, listen_to_samples, load_model, read_wav_16k
-
     settings = _settings(args)
     model = find_model(settings.language, settings.model)  # none: ModelMissing, one line, exit 2
     recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(settings.language)))
@@ -208,8 +193,6 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from voice_coach.listening import models
-
     if args.action == "status":
         for language in available_languages():
             try:
@@ -228,7 +211,7 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _effective(args)
     path = config.config_path()
     where = "" if path.is_file() else " (no such file yet: these are the defaults)"
     print(f"# settings file: {path}{where}")
@@ -239,11 +222,9 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from voice_coach.app.serve import serve
-
     settings = _settings(args)
     phrases = load_phrases(settings.language)
-    options = replace(_options(settings), db=args.db)
+    options = replace(SessionOptions.from_config(settings), db=args.db)
 
     def say(text: str) -> None:
         print(text, flush=True)
@@ -263,8 +244,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_install_service(args: argparse.Namespace) -> int:
-    from voice_coach.app import service
-
     text = service.unit_text([sys.executable, "-m", "voice_coach"])
     if args.print:
         print(text, end="")
@@ -281,13 +260,11 @@ def cmd_install_service(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from voice_coach.app.check import report, run_checks
-
     settings = _settings(args)
     path = config.config_path()
     print(f"settings file: {path} " + ("(valid)" if path.is_file() else "(none yet: the defaults hold)"))
     phrase = load_phrases(settings.language).say("check_phrase")
-    checks = run_checks(_options(settings), args.db or default_db_path(), phrase)
+    checks = run_checks(SessionOptions.from_config(settings), args.db or default_db_path(), phrase)
     passed = report(checks, lambda line: print(line, flush=True))
     print("all good: `voice-coach run` is ready" if passed else "fix the FAIL lines above, then run the check again")
     return EXIT_OK if passed else EXIT_FAILED

@@ -14,8 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_coach.app.session import SessionOptions
+from voice_coach.app.session import SessionOptions, say_once
+from voice_coach.audio.devices import AudioDeviceError, find_device
 from voice_coach.audio.pcm import to_speech_pcm
+from voice_coach.core.phrases import load_phrases
+from voice_coach.listening.grammar import build_grammar
+from voice_coach.listening.models import ModelMissing, find_model
+from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Recognizer, load_model
+from voice_coach.speech.tts import SpeechError
+from voice_coach.training.log import LogError, TrainingLog
 
 RECORD_SECONDS = 3.0
 """How long the microphone is recorded while the test phrase plays (seconds)."""
@@ -51,9 +58,8 @@ def run_checks(settings: SessionOptions, db: Path, phrase: str) -> Iterator[Resu
 
 def _devices(settings: SessionOptions) -> Iterator[Result]:
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # PortAudio may be missing: that is what is checked
 
-        from voice_coach.audio.devices import AudioDeviceError, find_device
     except OSError as err:
         yield Result("FAIL", f"audio: PortAudio is missing ({err})", "sudo apt install libportaudio2")
         return
@@ -71,9 +77,6 @@ def _devices(settings: SessionOptions) -> Iterator[Result]:
 
 def _speak_and_record(settings: SessionOptions, phrase: str, recording: list[np.ndarray]) -> Result:
     """Plays the test phrase while recording RECORD_SECONDS from the microphone."""
-    from voice_coach.app.session import say_once
-    from voice_coach.audio.devices import AudioDeviceError
-    from voice_coach.speech.tts import SpeechError
 
     recorded: dict[str, object] = {}
     thread = threading.Thread(target=_record, args=(settings.input_device, recorded), daemon=True)
@@ -94,9 +97,8 @@ def _speak_and_record(settings: SessionOptions, phrase: str, recording: list[np.
 
 def _record(device: str | None, into: dict[str, object]) -> None:
     try:
-        import sounddevice as sd
+        import sounddevice as sd  # PortAudio may be missing: that is what is checked
 
-        from voice_coach.audio.devices import find_device
 
         index = find_device(device, "input")
         rate = int(sd.query_devices(index, "input")["default_samplerate"])
@@ -125,15 +127,6 @@ def _input_level(samples: np.ndarray | None) -> Result:
 
 
 def _model(settings: SessionOptions, samples: np.ndarray | None) -> Result:
-    import json
-
-    import vosk
-
-    from voice_coach.core.phrases import load_phrases
-    from voice_coach.listening.grammar import build_grammar
-    from voice_coach.listening.models import ModelMissing, find_model
-    from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, load_model
-
     try:
         found = find_model(settings.language, settings.model)
     except ModelMissing as err:
@@ -141,20 +134,18 @@ def _model(settings: SessionOptions, samples: np.ndarray | None) -> Result:
                       "until then sessions take commands from the keyboard")
     started = time.monotonic()
     try:
-        model = load_model(found.path)
-        grammar = json.dumps(build_grammar(load_phrases(settings.language)).vosk_grammar, ensure_ascii=False)
-        recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE, grammar)
+        recognizer = Recognizer(load_model(found.path), build_grammar(load_phrases(settings.language)))
     except Exception as err:  # vosk raises plain Exception for a broken model
         return Result("FAIL", f"speech model: {found.path} does not load ({err})",
                       "remove it and run `voice-coach model download`")
     loaded = time.monotonic() - started
     audio = samples if samples is not None and len(samples) else np.zeros(int(SAMPLE_RATE * RECORD_SECONDS), np.int16)
-    # Every chunk decoded, as while someone talks (the listener rests in a quiet room).
+    # The session's own listener, every chunk decoded as while the coach talks: its worst case
+    # (in a quiet room it rests).
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     started = time.process_time()
     for start in range(0, len(audio), chunk):
-        recognizer.AcceptWaveform(audio[start:start + chunk].astype("<i2").tobytes())
-        recognizer.PartialResult()
+        recognizer.feed(audio[start:start + chunk], coach_talking=True)
     factor = (time.process_time() - started) / (len(audio) / SAMPLE_RATE)
     what = (f"speech model: {found.path.name} ({found.source}) loads in {loaded:.1f} s and decodes "
             f"{1 / max(factor, 1e-3):.0f}x faster than real time")
@@ -166,17 +157,12 @@ def _model(settings: SessionOptions, samples: np.ndarray | None) -> Result:
 
 
 def _database(path: Path) -> Result:
-    from voice_coach.training.log import LogError, TrainingLog
-
     try:
         log = TrainingLog(path)
         try:
-            log.db.execute("CREATE TEMP TABLE check_write (x)")  # proves the connection works
-            log.db.execute("DROP TABLE check_write")
+            log.check_writable()
         finally:
             log.close()
-        with open(path, "ab"):  # and that the file itself can be written
-            pass
     except (LogError, OSError) as err:
         return Result("FAIL", f"training log: {err}", f"make {path.parent} writable, or set VOICE_COACH_DB")
     return Result("PASS", f"training log: {path} is writable")

@@ -113,29 +113,32 @@ def _line_of(text: str, key: str) -> int:
     return 1
 
 
-@dataclass
+@dataclass(frozen=True)
 class Effective:
-    """The settings in force, and where each came from ("default", the file, or "--flag")."""
+    """The settings in force (a validated Config) and where each came from ("default", the
+    file, or "--flag")."""
 
-    values: dict[str, Any]
+    config: Config
     sources: dict[str, str] = field(default_factory=dict)
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self.__dict__["values"][key]
-        except KeyError:
-            raise AttributeError(key) from None
 
 
 FLAGS = {"language": "--lang", "voice": "--voice", "rate": "--rate", "volume": "--volume",
          "input_device": "--input-device", "output_device": "--output-device", "model": "--model",
          "auto_start": "--auto-start", "verbosity": "--verbosity", "workout": "NAME"}
-"""The command-line flag that overrides each setting."""
+"""The command-line flag that overrides each setting: the one table of them (cli's argument
+names follow from it, see `flag_dest`)."""
+
+
+def flag_dest(key: str) -> str:
+    """Where argparse keeps the flag that overrides setting `key` (--input-device: input_device;
+    the positional NAME: script)."""
+    flag = FLAGS[key]
+    return "script" if flag == "NAME" else flag.removeprefix("--").replace("-", "_")
 
 
 def effective(given: dict[str, Any], path: Path | None = None) -> Effective:
-    """Defaults, overlaid with the settings file, overlaid with `given` (the flags a person typed;
-    None means not typed)."""
+    """Defaults, overlaid with the settings file, overlaid with `given` (the flags a person typed,
+    by setting; None means not typed)."""
     path = path or config_path()
     from_file = read_config(path)
     values, sources = {}, {}
@@ -146,14 +149,16 @@ def effective(given: dict[str, Any], path: Path | None = None) -> Effective:
             values[key], sources[key] = from_file[key], str(path)
         else:
             values[key], sources[key] = Config.model_fields[key].default, "default"
-    return Effective(values, sources)
+    # The file was validated on reading, and each flag by its own argument type (a flag may go
+    # beyond the file's range on purpose: --rate 600 runs a text session fast).
+    return Effective(Config.model_construct(**values), sources)
 
 
 def show(settings: Effective) -> list[str]:
     """`key = value   # from where`, in TOML, so the output can be pasted into the file."""
     lines = []
     for key in KEYS:
-        value = settings.values[key]
+        value = getattr(settings.config, key)
         text = f"# {key} = (not set)" if value is None else f"{key} = {_toml(value)}"
         lines.append(f"{text:<40}  # {settings.sources[key]}")
     return lines

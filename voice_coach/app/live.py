@@ -45,7 +45,7 @@ def format_event(event: Event) -> str | None:
 def _single_keys(stream: TextIO) -> Iterator[bool]:
     """Put a terminal into cbreak mode for the session; yields whether single keys are live."""
     try:
-        import termios
+        import termios  # POSIX terminals only; elsewhere lines are read
         import tty
 
         fd = stream.fileno()

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from voice_coach.core.phrases import Phrases, normalize
 from voice_coach.listening.grammar import Grammar
+from voice_coach.listening.models import ModelMissing, find_model
+from voice_coach.listening.recognizer import Recognizer, load_model
+from voice_coach.listening.voice_in import EchoGuard, VoiceInput
 from voice_coach.workouts.library import ScriptNotFound, ScriptRef, available_scripts, resolve_script
 from voice_coach.workouts.loading import ScriptError, load_plan, load_workout
 
@@ -125,9 +128,6 @@ class Waiting:
                 listener.stop()
 
     def _listen(self):
-        from voice_coach.listening.recognizer import Recognizer
-        from voice_coach.listening.voice_in import EchoGuard, VoiceInput
-
         recognizer = Recognizer(self.model, self.grammar)
         listener = VoiceInput(recognizer, EchoGuard(), time.monotonic, self._heard.put, device=self.input_device)
         listener.start()
@@ -137,8 +137,6 @@ class Waiting:
 def serve(phrases: Phrases, default_workout: str | None, input_device: str | None, model_path: str | None,
           say: Callable[[str], None], run: Callable[[ScriptRef, object], int], sessions: int | None = None) -> int:
     """Wait, run what is asked for, wait again; `sessions`: stop after that many (tests)."""
-    from voice_coach.listening.models import ModelMissing, find_model
-    from voice_coach.listening.recognizer import load_model
 
     catalog = catalog_for(phrases.language)
     grammar = idle_grammar(phrases, catalog)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from voice_coach.app.clock import MonotonicClock
+from voice_coach.app.config import Config
 from voice_coach.app.live import ScreenOutput, Tee, run_live_session
 from voice_coach.app.voice_out import VoiceOutput
 from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker
@@ -25,7 +26,7 @@ from voice_coach.core.events import Event
 from voice_coach.core.phrases import Phrases, load_phrases
 from voice_coach.core.plan import Plan
 from voice_coach.core.simulate import ScheduledCommand, simulate
-from voice_coach.core.timeline import Verbosity, words_per_minute_estimator
+from voice_coach.core.timeline import SpeechEstimator, Verbosity, words_per_minute_estimator
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
@@ -62,6 +63,20 @@ class SessionOptions:
     input_device: str | None = None
     verbosity: Verbosity = Verbosity.FULL
     """How much the coach says."""
+
+    @classmethod
+    def from_config(cls, config: Config) -> SessionOptions:
+        """A session's options from the settings in force (the settings file under the flags);
+        what only a command line says (--db, --resume, --no-listen) is laid over them after."""
+        return cls(language=config.language, auto_start=config.auto_start, voice=config.voice, rate=config.rate,
+                   output_device=config.output_device, volume=config.volume, model=config.model,
+                   input_device=config.input_device, verbosity=Verbosity(config.verbosity))
+
+    def engine_settings(self, estimate_speech: SpeechEstimator | None = None) -> Settings:
+        """What the engine is told: when sets start, the volume, how much to say, and how long
+        each sentence takes (by default guessed from the speaking rate)."""
+        return Settings(auto_start_seconds=self.auto_start, volume=self.volume, verbosity=self.verbosity,
+                        estimate_speech=estimate_speech or words_per_minute_estimator(self.rate))
 
 
 @dataclass
@@ -129,7 +144,7 @@ def make_renderer(voice: str | None, rate: int, language: str) -> Renderer:
     """The text-to-speech backend for a --voice value: `piper`, `piper:MODEL.onnx`, or a pyttsx3
     (espeak-ng) voice id; by default espeak-ng's voice for the language."""
     if voice is not None and (voice == "piper" or voice.startswith("piper:")):
-        from voice_coach.speech.piper_voice import PiperRenderer
+        from voice_coach.speech.piper_voice import PiperRenderer  # optional: the [piper] extra
 
         model = voice.partition(":")[2] or None
         return PiperRenderer(Path(model) if model else None, rate)
@@ -156,8 +171,7 @@ def simulate_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Sess
     A simulation is not training: it is logged only into a database named with --db."""
     clock = FakeClock()
     training = start_training(ref, plan, options, "simulate") if options.db else None
-    engine = Engine(plan, phrases, clock, Settings(auto_start_seconds=options.auto_start,
-                                                   verbosity=options.verbosity),
+    engine = Engine(plan, phrases, clock, options.engine_settings(words_per_minute_estimator()),
                     done=training.done if training else (), last_time=training.last_time if training else None)
     result = simulate(engine, clock, schedule)
     if training:
@@ -176,9 +190,7 @@ def run_text_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Sess
     training = training or start_training(ref, plan, options, "text", _keyboard_question())
     clock = MonotonicClock()
     # The screen shows each sentence for as long as it would take to say at --rate.
-    settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
-                        estimate_speech=words_per_minute_estimator(options.rate), verbosity=options.verbosity)
-    engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
+    engine = Engine(plan, phrases, clock, options.engine_settings(), done=training.done, last_time=training.last_time)
     return run_live_session(engine, clock, Tee(ScreenOutput(), training.recorder))
 
 
@@ -206,9 +218,7 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
         return run_text_session(ref, plan, phrases, options, training)
     cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
     fallback = words_per_minute_estimator(options.rate)
-    settings = Settings(auto_start_seconds=options.auto_start, volume=options.volume,
-                        estimate_speech=lambda text: cache.duration(text) or fallback(text),
-                        verbosity=options.verbosity)
+    settings = options.engine_settings(lambda text: cache.duration(text) or fallback(text))
     engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
     commands: queue.Queue[object] = queue.Queue()
     listener = start_listening(options, phrases, clock, guard, commands.put) if options.listen else None

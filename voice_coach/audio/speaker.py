@@ -179,7 +179,7 @@ class Speaker:
 
     def open(self) -> Mixer:
         try:
-            import sounddevice as sd
+            import sounddevice as sd  # PortAudio may be missing: AudioDeviceError
         except OSError as err:  # PortAudio itself missing
             raise AudioDeviceError(f"PortAudio is not available ({err}); install libportaudio2") from err
         try:

@@ -196,7 +196,7 @@ def download(language: str, destination: Path | None = None,
 
 
 def _check_loads(folder: Path) -> None:
-    import vosk
+    import vosk  # libvosk loads only to prove a fetched model
 
     vosk.SetLogLevel(-1)
     try:

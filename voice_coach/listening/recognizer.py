@@ -18,6 +18,7 @@ import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
 from voice_coach.listening.grammar import Decider, Decision, Grammar
+from voice_coach.listening.models import tuned_for_listening
 from voice_coach.listening.voice_activity import VoiceActivity
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class Heard:
 class Recognizer:
     def __init__(self, model, grammar: Grammar):
         """`model`: a loaded vosk.Model (loading takes a second; share it)."""
-        import vosk
+        import vosk  # libvosk loads only where speech is recognized
 
         self.grammar = grammar
         missing = words_missing_from(model, grammar.vosk_grammar)
@@ -172,9 +173,8 @@ def listen_to_samples(recognizer: Recognizer, samples: np.ndarray) -> Iterator[H
 def load_model(path: Path):
     """The Vosk model in `path`, with the decoding options listening needs (see models.py). Loaded
     once per process: `serve` and each session it runs share it (it is most of the memory)."""
-    import vosk
+    import vosk  # libvosk loads only where speech is recognized
 
-    from voice_coach.listening.models import tuned_for_listening
 
     vosk.SetLogLevel(-1)
     return vosk.Model(str(tuned_for_listening(path)))

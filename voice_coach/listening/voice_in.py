@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voice_coach.audio.devices import close_quietly, find_device
 from voice_coach.audio.pcm import to_speech_pcm
 from voice_coach.core.phrases import normalize
 from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
@@ -152,9 +153,8 @@ class VoiceInput:
         threading.Thread(target=self._work, daemon=True, name="voice-in").start()
 
     def _open(self) -> None:
-        import sounddevice as sd
+        import sounddevice as sd  # PortAudio loads only where a device is opened
 
-        from voice_coach.audio.devices import find_device
 
         device = find_device(self.device, "input")
         rate = SAMPLE_RATE
@@ -218,8 +218,6 @@ class VoiceInput:
             self._last_block = time.monotonic()  # try again after another stall period
 
     def _close_stream(self) -> None:
-        from voice_coach.audio.devices import close_quietly
-
         stream, self._stream = self._stream, None
         close_quietly(stream)
 

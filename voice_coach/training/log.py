@@ -135,6 +135,18 @@ class TrainingLog:
         except (sqlite3.Error, OSError) as err:
             raise LogError(f"cannot use the training log {path}: {err}") from err
 
+    def check_writable(self) -> None:
+        """Raises LogError unless a write through this connection and to the file itself works
+        (for `voice-coach check`; nothing is left behind)."""
+        try:
+            self.db.execute("CREATE TEMP TABLE check_write (x)")
+            self.db.execute("DROP TABLE check_write")
+            if str(self.path) != ":memory:":
+                with open(self.path, "ab"):
+                    pass
+        except (sqlite3.Error, OSError) as err:
+            raise LogError(f"{self.path}: cannot be written ({err})") from err
+
     def close(self) -> None:
         with self._lock:
             self.db.close()

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from voice_coach.core import workout as models
 from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.plan import Plan, PlanError, compile_plan
 from voice_coach.core.workout import Workout
@@ -287,7 +288,6 @@ def _describe(value: Any) -> str:
 
 def _allowed_keys(loc: tuple[Any, ...], tag: str) -> list[str]:
     """Field names of the model that holds the unknown key, for a did-you-mean hint."""
-    from voice_coach.core import workout as models
 
     model: Any = models.Workout
     for depth, step in enumerate(loc[:-1]):
@@ -304,7 +304,6 @@ def _allowed_keys(loc: tuple[Any, ...], tag: str) -> list[str]:
 
 def _model_in(annotation: Any) -> Any:
     """The pydantic model inside an annotation such as `list[TempoPhase] | None`."""
-    from pydantic import BaseModel
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
