@@ -13,12 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from voice_coach import __version__
 from voice_coach.app import config, logs, service
 from voice_coach.app.check import report, run_checks
 from voice_coach.app.serve import serve
 from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
 from voice_coach.audio.devices import AudioDeviceError
+from voice_coach.audio.pcm import read_wav, to_speech_pcm
 from voice_coach.core.describe import describe_plan, duration_text
 from voice_coach.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, VoiceCoachError
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
@@ -29,7 +32,8 @@ from voice_coach.core.workout import Workout
 from voice_coach.listening import models
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import find_model
-from voice_coach.listening.recognizer import Recognizer, listen_to_samples, load_model, read_wav_16k
+from voice_coach.listening.recognizer import Recognizer, load_model
+from voice_coach.listening.voice_in import replay
 from voice_coach.speech.piper_voice import bundled_piper_model
 from voice_coach.speech.tts import DEFAULT_RATE, SpeechError, list_pyttsx3_voices
 from voice_coach.training import history
@@ -173,22 +177,33 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+REFERENCE_MAX_SECONDS = 3600.0
+"""A --reference longer than this is not a session's recording (and would fill memory)."""
+
+
+def _read_recording(path: Path, flag: str, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+    try:
+        return read_wav(path, max_channels=2, max_seconds=max_seconds)
+    except (OSError, EOFError, ValueError, wave.Error) as err:
+        raise UsageProblem(f"{flag} {path}: cannot use this WAV file ({err})") from err
+
+
 def cmd_listen(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    model = find_model(settings.language, settings.model)  # none: ModelMissing, one line, exit 2
-    recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(settings.language)))
     if args.file is None:
         raise UsageProblem("listening to the microphone comes with the voice session; give --file WAV")
-    try:
-        samples = read_wav_16k(args.file)
-    except (OSError, EOFError, ValueError, wave.Error) as err:
-        raise UsageProblem(f"{args.file}: cannot read this WAV file ({err})") from err
-    for heard in listen_to_samples(recognizer, samples):
+    settings = _settings(args)
+    model = find_model(settings.language, settings.model)  # none: ModelMissing, one line, exit 2
+    microphone, rate = _read_recording(args.file, "--file")
+    reference = _read_recording(args.reference, "--reference", REFERENCE_MAX_SECONDS) if args.reference else None
+    recognizer = Recognizer(load_model(model.path), build_grammar(load_phrases(settings.language)))
+    decisions = replay(recognizer, to_speech_pcm(microphone, rate), *(reference or (None,)))
+    for heard, taken in decisions:
         if args.json:
-            print(json.dumps(heard.to_json(), ensure_ascii=False), flush=True)
+            print(json.dumps({**heard.to_json(), "taken": taken}, ensure_ascii=False), flush=True)
         else:
             latency = "" if heard.latency is None else f"  ({heard.latency * 1000:.0f} ms after the words)"
-            print(f"{heard.t:8.3f}  {heard.command:10} {heard.phrase}{latency}", flush=True)
+            dropped = "" if taken else "  (dropped: the coach's own voice)"
+            print(f"{heard.t:8.3f}  {heard.command:10} {heard.phrase}{latency}{dropped}", flush=True)
     return EXIT_OK
 
 
@@ -392,8 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     past.add_argument("--db", type=Path, metavar="PATH", help="training log database")
     past.set_defaults(handler=cmd_history)
 
-    listen = commands.add_parser("listen", help="print the commands recognized in a WAV file (--file)")
-    listen.add_argument("--file", type=Path, metavar="WAV", help="a WAV file at any sample rate")
+    listen = commands.add_parser("listen", help="print the commands recognized in a WAV file (--file), "
+                                 "decided as in a live session")
+    listen.add_argument("--file", type=Path, metavar="WAV", help="what the microphone heard (any sample rate)")
+    listen.add_argument("--reference", type=Path, metavar="WAV",
+                        help="what the speaker played meanwhile, from the microphone recording's start: the "
+                             "coach's voice is cancelled and never obeyed, as live")
     listen.add_argument("--lang", choices=available_languages())
     listen.add_argument("--model", metavar="PATH", help="a Vosk model folder")
     listen.add_argument("--json", action="store_true", help="one JSON object per command")

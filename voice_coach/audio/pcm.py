@@ -31,14 +31,19 @@ def to_speech_pcm(samples: np.ndarray, rate: int) -> np.ndarray:
     return (np.clip(data, -1.0, 1.0) * 32767).astype(np.int16)
 
 
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
+def read_wav(path: Path, max_channels: int | None = None, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """A 16-bit PCM WAV file as float32 mono samples (channels averaged) and its rate. Raises
-    ValueError for another sample format, wave.Error or EOFError for a file that is not WAV."""
+    ValueError for another sample format or a file beyond the limits given, wave.Error or
+    EOFError for a file that is not WAV."""
     with wave.open(str(path), "rb") as wav:
         rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
+        if max_channels is not None and channels > max_channels:
+            raise ValueError(f"{channels} channels (give a mono or stereo file)")
+        if max_seconds is not None and wav.getnframes() > max_seconds * rate:
+            raise ValueError(f"{wav.getnframes() / rate / 60:.0f} minutes long (at most {max_seconds / 60:.0f})")
         raw = wav.readframes(wav.getnframes())
     if width != 2:
-        raise ValueError(f"{path}: expected 16-bit PCM WAV, got {8 * width}-bit")
+        raise ValueError(f"expected 16-bit PCM WAV, got {8 * width}-bit")
     samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)

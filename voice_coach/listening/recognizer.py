@@ -60,6 +60,7 @@ class Recognizer:
         import vosk  # libvosk loads only where speech is recognized
 
         self.grammar = grammar
+        self._model = model
         missing = words_missing_from(model, grammar.vosk_grammar)
         if missing:  # Vosk drops such words silently: a phrase holding one can never be heard
             _LOGGER.warning("words not in the speech model's vocabulary (phrases with them cannot be heard): %s",
@@ -114,6 +115,10 @@ class Recognizer:
             return self._heard(self.decider.final(*self._end_utterance(quiet_for), spoken))
         return []
 
+    def another(self) -> Recognizer:
+        """A recognizer of its own (the same model and grammar, a fresh decoder)."""
+        return Recognizer(self._model, self.grammar)
+
     def _end_utterance(self, quiet_for: float | None) -> tuple[str, float]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
         little ahead of each frame, so it is first given PAD_SECONDS more of the quiet just heard
@@ -157,7 +162,10 @@ def _parse_final(result: str) -> tuple[str, float]:
 
 def read_wav_16k(path: Path) -> np.ndarray:
     """A 16-bit WAV file as the recognizer takes it (int16 at SAMPLE_RATE)."""
-    samples, rate = read_wav(path)
+    try:
+        samples, rate = read_wav(path)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from err
     return to_speech_pcm(samples, rate)
 
 

@@ -27,7 +27,7 @@ from voice_coach.core.phrases import normalize
 from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
 from voice_coach.listening.echo_cancel import EchoCanceller
 from voice_coach.listening.grammar import BARGE_IN
-from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer
+from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, listen_to_samples
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -155,7 +155,6 @@ class VoiceInput:
     def _open(self) -> None:
         import sounddevice as sd  # PortAudio loads only where a device is opened
 
-
         device = find_device(self.device, "input")
         rate = SAMPLE_RATE
         try:
@@ -192,18 +191,24 @@ class VoiceInput:
             if self._lost:
                 self._lost = False
                 self.note("(the microphone is back: listening again)")
-            block = self.guard.canceller.process(block, position.stream, position.first, position.start)
-            # What is left after cancelling is the person (and a little of the coach): the echo
-            # model learns how little, so that a person talking over the coach stands out clearly.
-            self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
-            self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
-            for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(captured_at)):
-                passed = self.guard.accept(heard.command, heard.phrase, captured_at, heard.spoken_for)
-                self.heard.append((heard, passed))
-                if passed:
-                    self.on_command(heard.phrase)
-                else:
-                    _LOGGER.debug("heard %r over the coach's voice: taken for the coach's own", heard.phrase)
+            self.process(block, captured_at, position)
+
+    def process(self, block: np.ndarray, captured_at: float, position: MicrophoneTime) -> None:
+        """One microphone block (int16 at 16 kHz, heard at session time `captured_at`): the coach
+        cancelled from it, decoded, and each command decided on and passed on or dropped. The
+        worker thread calls it live; `replay` calls it for a recording."""
+        block = self.guard.canceller.process(block, position.stream, position.first, position.start)
+        # What is left after cancelling is the person (and a little of the coach): the echo
+        # model learns how little, so that a person talking over the coach stands out clearly.
+        self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
+        self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
+        for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(captured_at)):
+            passed = self.guard.accept(heard.command, heard.phrase, captured_at, heard.spoken_for)
+            self.heard.append((heard, passed))
+            if passed:
+                self.on_command(heard.phrase)
+            else:
+                _LOGGER.debug("heard %r over the coach's voice: taken for the coach's own", heard.phrase)
 
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:
@@ -224,3 +229,68 @@ class VoiceInput:
     def stop(self) -> None:
         self._running = False
         self._close_stream()
+
+
+REFERENCE_FLOOR_DBFS = -50.0
+"""Where a reference recording counts as the coach playing something (20 ms frames)."""
+REFERENCE_GAP_SECONDS = 0.3
+"""Quieter stretches of the reference shorter than this are still one sound (a breath, a pause
+between words)."""
+
+
+def playing_spans(reference: np.ndarray, rate: int) -> list[tuple[float, float]]:
+    """(start, end) seconds where the reference (float samples) is above REFERENCE_FLOOR_DBFS."""
+    frame = max(1, int(rate * 0.02))
+    count = len(reference) // frame
+    if count == 0:
+        return []
+    power = np.mean(reference[:count * frame].astype(np.float64).reshape(count, frame) ** 2, axis=1)
+    loud = 10 * np.log10(power + 1e-12) > REFERENCE_FLOOR_DBFS
+    spans: list[tuple[float, float]] = []
+    for index in np.flatnonzero(loud):
+        start, end = index * frame / rate, (index + 1) * frame / rate
+        if spans and start - spans[-1][1] < REFERENCE_GAP_SECONDS:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def replay(recognizer: Recognizer, microphone: np.ndarray, reference: np.ndarray | None = None,
+           reference_rate: int = SAMPLE_RATE) -> list[tuple[Heard, bool]]:
+    """A session's listening decisions, from a recording: `microphone` (int16 at 16 kHz) as the
+    microphone heard it and `reference` (float samples at `reference_rate`, aligned to the
+    microphone's first sample) as the speaker played it. The echo canceller gets the reference
+    block by block just before the microphone hears it, as it gets the mixer's blocks live; the
+    echo guard learns when the coach was playing from the reference's level, and which command
+    phrases the coach's voice holds by listening to the reference itself as the microphone would
+    (a recording has no text; live, the coach's sentences give it). Returns every decision and
+    whether it would have been passed on."""
+    guard = EchoGuard()
+    listener = VoiceInput(recognizer, guard, now=lambda: 0.0, on_command=lambda phrase: None)
+    if reference is not None:
+        reference = reference.astype(np.float32, copy=False)
+        said = [(heard.t, heard.phrase) for heard in
+                listen_to_samples(recognizer.another(), to_speech_pcm(reference, reference_rate))]
+        for start, end in playing_spans(reference, reference_rate):
+            samples = reference[int(start * reference_rate):int(end * reference_rate)]
+            # A phrase is decided a little after its voice ends: it belongs to the span it follows.
+            words = " ".join(phrase for t, phrase in said if start <= t <= end + ECHO_TAIL_SECONDS)
+            guard.speaking(words, start, end - start)
+            guard.playing(start, samples, reference_rate, 1.0)
+    chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
+    length = max(len(microphone), 0 if reference is None else int(len(reference) * SAMPLE_RATE / reference_rate))
+    microphone = np.concatenate([microphone, np.zeros(max(0, length - len(microphone)), np.int16)])
+    position, fed = MicrophoneTime(stream=1, start=0.0), 0
+    reference_block = max(1, int(reference_rate * CHUNK_SECONDS))
+    for first in range(0, len(microphone), chunk):
+        block = microphone[first:first + chunk]
+        ahead = int((first + len(block)) / SAMPLE_RATE * reference_rate) + reference_block
+        while reference is not None and fed < min(ahead, len(reference)):  # the mixer's tap, live
+            guard.played(0.0, fed, reference[fed:fed + reference_block], reference_rate)
+            fed += reference_block
+        # Stamped like a live block: the moment its last sample arrived.
+        listener.process(block, (first + len(block)) / SAMPLE_RATE, position.at(len(block)))
+    for heard in listener.recognizer.flush():
+        listener.heard.append((heard, guard.accept(heard.command, heard.phrase, heard.t, heard.spoken_for)))
+    return listener.heard

@@ -63,7 +63,7 @@ def read_clip(path: Path) -> Clip:
     try:
         return Clip(*pcm.read_wav(path))
     except ValueError as err:
-        raise SpeechError(str(err)) from err
+        raise SpeechError(f"{path}: {err}") from err
 
 
 def write_clip(path: Path, clip: Clip) -> None:
