@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from room import Recorder, ensure_room, onset_deviations, run_spoken, speech_deviations  # noqa: E402
+from room import RATE, Recorder, ensure_room, in_gap, onset_deviations, run_spoken, speech_deviations  # noqa: E402
 
 from voice_coach.speech.tts import Pyttsx3Renderer  # noqa: E402
 from voice_coach.workouts.library import resolve_script  # noqa: E402
@@ -44,14 +44,18 @@ def main() -> None:
     renderer = Pyttsx3Renderer()
     started = time.monotonic()
     with Recorder() as heard:
-        delivered, cache = run_spoken(plan, renderer)
+        delivered, cache, gaps = run_spoken(plan, renderer)
     renderer.close()
     minutes = (time.monotonic() - started) / 60
-    tones, latency = onset_deviations(heard.samples, delivered)
-    counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True)
-    speech = speech_deviations(heard.samples, delivered, cache, latency)
+    tones, latency = onset_deviations(heard.samples, delivered, gaps)
+    counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True, gaps=gaps)
+    speech = speech_deviations(heard.samples, delivered, cache, latency, gaps=gaps)
     print(f"{args.script} ({args.variation or 'as written'}): {minutes:.1f} min in real time, "
           f"constant offset between plan and recording taken out")
+    lost = sum(frames for _, frames in gaps)
+    due = sum(1 for _, frame in delivered if in_gap(frame, gaps))
+    print(f"underruns: {len(gaps)}, {lost / RATE * 1000:.0f} ms played as silence in all, "
+          f"{due} sounds fell due in them and are left out")
     report("tones", tones)
     report("counts", counts)
     report("speech", speech)

@@ -152,7 +152,9 @@ def tone_onsets(samples: np.ndarray, hz: float, threshold: float = 0.15, hold: f
 
 
 def run_spoken(plan, renderer):
-    """A real-time voice session of `plan` (auto-start, no commands); returns (events, output)."""
+    """A real-time voice session of `plan` (auto-start, no commands); returns the events with the
+    frames they were planned on, the speech cache, and the underruns (first frame, frames) the
+    device had meanwhile."""
     phrases = load_phrases("en")
     cache = SpeechCache(renderer)
     cache.prepare(workout_phrases(plan, phrases))
@@ -177,12 +179,19 @@ def run_spoken(plan, renderer):
         run_live_session(engine, clock, output, stdin=io.StringIO(""), stdout=io.StringIO())
     finally:
         output.close()
-    return delivered, cache
+    return delivered, cache, list(output.speaker.mixer.gaps)
 
 
-def onset_deviations(samples, delivered):
+def in_gap(frame: int, gaps) -> bool:
+    """Whether a sound planned on `frame` fell due while the device was starved (an underrun):
+    it starts when the device is fed again, so it cannot be on time; everything after is."""
+    return any(first <= frame < first + frames for first, frames in gaps)
+
+
+def onset_deviations(samples, delivered, gaps=()):
     """How far each tone started from its plan (seconds), once the constant latency is taken out;
-    and that latency (frames from the first delivered event to where it was heard)."""
+    and that latency (frames from the first delivered event to where it was heard). Tones due
+    during an underrun (`gaps`) are left out."""
     onsets = {name: np.array(tone_onsets(samples, hz)) for name, hz in
               (("go", GO.hz), ("tick", TICK.hz), ("beep", BEEP.hz))}
     first_frame = delivered[0][1]
@@ -205,10 +214,13 @@ def onset_deviations(samples, delivered):
     candidates = [onset - first_offset for onset in onsets[first_name]]
     best = max(candidates, key=lambda latency: np.sum(np.abs(nearest(latency)) < 0.02))
     deviations = nearest(best)
-    return deviations, best + int(round(np.median(deviations[np.isfinite(deviations)]) * RATE))
+    latency = best + int(round(np.median(deviations[np.isfinite(deviations)]) * RATE))
+    on_time = [not in_gap(frame, gaps) for event, frame in delivered if event.kind == "tone"]
+    return deviations[on_time], latency
 
 
-def speech_deviations(samples, delivered, cache, latency_frames: int, counts_only: bool = False) -> np.ndarray:
+def speech_deviations(samples, delivered, cache, latency_frames: int, counts_only: bool = False,
+                      gaps=()) -> np.ndarray:
     """How far each spoken phrase started from its plan (seconds), given the latency the tones
     showed. Only phrases that start in silence can be timed from a recording: one that begins
     while an earlier sound still plays is left out. A clip may open with a little silence of its
@@ -226,7 +238,7 @@ def speech_deviations(samples, delivered, cache, latency_frames: int, counts_onl
         clip = cache.get(event.text)
         quiet_before = start - busy_until > 0.06 * RATE
         busy_until = max(busy_until, start + int(clip.seconds * RATE))
-        if not quiet_before or (counts_only and "rep" not in event.data):
+        if not quiet_before or (counts_only and "rep" not in event.data) or in_gap(frame, gaps):
             continue
         # where the clip itself first crosses the level the recording is searched for
         lead = int(np.argmax(np.abs(clip.samples) * volume > heard_threshold) * RATE / clip.sample_rate)

@@ -19,6 +19,7 @@ from room import (
     active_seconds,
     ensure_room,
     envelope,
+    in_gap,
     onset_deviations,
     restore_room,
     run_spoken,
@@ -134,24 +135,64 @@ def test_tones_have_their_pitch_and_their_spacing():
 
 def test_a_real_time_run_of_quick_try_plays_every_tone_count_and_cue_on_time(renderer):
     plan = load_plan(resolve_script("quick-try").path)
-    # A sound-server underrun on a busy shared machine ("ALSA lib pcm.c: underrun occurred") delays
-    # everything after it by tens of milliseconds. One more run tells such a glitch from a fault:
-    # a coach that is off its plan is off in both.
+    # An underrun on a busy shared machine ("ALSA lib pcm.c: underrun occurred") starts a sound
+    # due in its gap late; the clock counts the gap, so every later sound is on plan again. Those
+    # sounds are left out (test_after_a_stalled_callback_later_sounds_are_back_on_plan covers
+    # the re-sync). One more run tells a rare glitch from a fault: a coach off its plan is off
+    # in both.
     for attempt in (1, 2):
         with Recorder() as heard:
-            delivered, cache = run_spoken(plan, renderer)
-        tones, latency = onset_deviations(heard.samples, delivered)
-        speech = speech_deviations(heard.samples, delivered, cache, latency)
-        counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True)
-        planned_tones = sum(1 for event, _ in delivered if event.kind == "tone")
-        assert planned_tones >= 15 and len(tones) == planned_tones
-        assert len(counts) == 8 and len(speech) >= 20
+            delivered, cache, gaps = run_spoken(plan, renderer)
+        tones, latency = onset_deviations(heard.samples, delivered, gaps)
+        speech = speech_deviations(heard.samples, delivered, cache, latency, gaps=gaps)
+        counts = speech_deviations(heard.samples, delivered, cache, latency, counts_only=True, gaps=gaps)
+        planned_tones = sum(1 for event, frame in delivered if event.kind == "tone" and not in_gap(frame, gaps))
+        assert planned_tones >= 13 and len(tones) == planned_tones
+        assert len(counts) >= 6 and len(speech) >= 18
         every = np.concatenate([tones, speech])
         on_time = np.max(np.abs(every)) < 0.020  # drift from the plan
         if on_time or attempt == 2:
             break
     assert on_time, every
     assert np.percentile(np.abs(every - np.median(every)), 95) < 0.010, every  # jitter
+
+
+def test_after_a_stalled_callback_later_sounds_are_back_on_plan():
+    """A machine too busy to feed the device: the audio callback stalls for 150 ms once (a real
+    underrun of the real stream). Ticks planned after the gap must still sound on their plan."""
+    speaker = Speaker()
+    mixer = speaker.open()
+    spacing, count = 0.25, 16
+    stall_after = 1.6  # seconds into the grid, between two ticks
+    try:
+        base = mixer.frames + int(0.3 * mixer.sample_rate)
+        planned = [base + int(k * spacing * mixer.sample_rate) for k in range(count)]
+        for frame in planned:
+            mixer.schedule(tone_samples(TICK, mixer.sample_rate), frame, "tick")
+        stalled = []
+
+        def stall_once(frame, block):  # runs inside the audio callback, as the echo canceller's tap does
+            if not stalled and frame >= base + stall_after * mixer.sample_rate:
+                stalled.append(frame)
+                time.sleep(0.15)
+
+        mixer.tap = stall_once
+        with Recorder() as heard:
+            time.sleep(0.3 + spacing * count + 0.5)
+    finally:
+        speaker.close()
+    assert stalled and mixer.gaps, "the stall caused no underrun"
+    gap_start, gap_frames = next(gap for gap in mixer.gaps if gap[0] >= stalled[0])
+    assert 0.05 < gap_frames / mixer.sample_rate < 0.3  # what the device played as silence
+    onsets = np.array(tone_onsets(heard.samples, TICK.hz))
+    assert len(onsets) == count
+    # every tick against the grid the first one sets, in seconds of the recording
+    drift = (onsets - onsets[0]) / RATE - np.arange(count) * spacing
+    # (a busy machine may add underruns of its own: every tick after the last gap must be on plan)
+    last_gap_end = max(first + frames for first, frames in mixer.gaps)
+    after = [k for k in range(count) if planned[k] >= last_gap_end]
+    assert len(after) >= 4 and planned[0] < gap_start
+    assert np.max(np.abs(drift[after])) < 0.020, drift  # 0.11 s behind without the re-sync
 
 
 def test_without_a_speaker_the_run_falls_back_to_text_in_one_line(tmp_path):

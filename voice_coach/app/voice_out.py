@@ -9,6 +9,7 @@ listener's echo guard), so this module knows neither the engine nor the micropho
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Protocol
 
@@ -23,6 +24,10 @@ LOOKAHEAD_SECONDS = 0.15
 """Events are handed to the mixer this early (seconds), longer than a block plus thread wake-up."""
 RETRY_SECONDS = 3.0
 """How often a lost speaker is tried again (seconds)."""
+GAP_REPORT_SECONDS = 30.0
+"""Underruns are reported at most this often (seconds): a busy machine can have many."""
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class Screen(Protocol):
@@ -69,6 +74,8 @@ class VoiceOutput:
         self._retry_at: float | None = None
         self._samples: dict[tuple[str, int], np.ndarray] = {}
         """Clips and tones already at the device's rate: a count said 72 times is resampled once."""
+        self._gaps_reported = 0
+        self._gaps_reported_at = -GAP_REPORT_SECONDS
 
     def start(self) -> None:
         """Open the speaker; raises AudioDeviceError when there is none."""
@@ -78,6 +85,7 @@ class VoiceOutput:
         self.clock.attach(mixer)
         origin, rate, playback = self.clock.origin, mixer.sample_rate, self.playback
         mixer.tap = lambda frame, block: playback.played(origin, frame, block, rate)
+        self._gaps_reported = 0  # a new stream, a new list of gaps
 
     def deliver(self, events: list[Event]) -> None:
         self.screen.deliver(events)
@@ -126,6 +134,7 @@ class VoiceOutput:
             if not self.speaker.healthy():
                 self._lose()
                 return DeviceChange.LOST
+            self._report_gaps()
             return None
         if time.monotonic() < self._retry_at:
             return None
@@ -138,6 +147,20 @@ class VoiceOutput:
         self._retry_at = None
         self.screen.note("(the speaker is back)")
         return DeviceChange.BACK
+
+    def _report_gaps(self) -> None:
+        """Say in the log that the device ran dry (the mixer has already kept the plan): on a Pi
+        it means something else is taking the CPU."""
+        mixer = self.speaker.mixer
+        if mixer is None or len(mixer.gaps) <= self._gaps_reported:
+            return
+        if time.monotonic() - self._gaps_reported_at < GAP_REPORT_SECONDS:
+            return
+        new = mixer.gaps[self._gaps_reported:]
+        self._gaps_reported, self._gaps_reported_at = len(mixer.gaps), time.monotonic()
+        lost_ms = 1000 * sum(frames for _, frames in new) / mixer.sample_rate
+        _LOGGER.warning("the speaker ran dry %d time(s), %.0f ms in all (the machine was busy); "
+                        "later sounds kept their plan", len(new), lost_ms)
 
     def _lose(self) -> None:
         self.speaker.close()

@@ -4,6 +4,11 @@ The session clock in voice mode is the audio clock itself (samples played / samp
 rep count due at t starts on sample t x rate: no drift between what the engine planned and what
 the speaker plays. Clips are handed over a little ahead of time and the audio callback starts
 them on their sample; stop() empties the mixer, so output falls silent at the next block.
+
+When the machine is too busy to feed the device in time (an underrun), the device plays silence
+that the mixer never rendered. The clock then counts those frames too (Mixer.skip), so the
+session stays on the device's real timeline: later sounds keep their plan, and the microphone's
+timeline, which the echo canceller lines the speaker's signal up with, still agrees with it.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ class Mixer:
         self.tap: Callable[[int, np.ndarray], None] | None = None
         """Told every block as it goes to the device (first frame, samples), in the audio thread:
         the echo canceller needs exactly what the room hears."""
+        self.gaps: list[tuple[int, int]] = []
+        """Underruns: (first frame, frames) the device played as silence the mixer never rendered."""
 
     def schedule(self, samples: np.ndarray, start_frame: int, label: str = "") -> None:
         with self._lock:
@@ -81,6 +88,25 @@ class Mixer:
         """Drop clips that would start after `frame` (the engine re-planned what comes next)."""
         with self._lock:
             self._items = [item for item in self._items if item.start <= frame]
+
+    def skip(self, frames: int) -> None:
+        """The device played `frames` of silence the mixer never rendered (an underrun): the clock
+        moves on by them. A clip that was sounding resumes where it stopped (cutting a word is
+        worse than saying it a little late); one due in the gap starts at once; later ones keep
+        their frames, so the session is back on plan from the next block."""
+        if frames <= 0:
+            return
+        gap_start, gap_end = self.frames, self.frames + frames
+        with self._lock:
+            for item in self._items:
+                if item.start < gap_start:
+                    item.start += frames
+                    if item.fading_from is not None:
+                        item.fading_from += frames
+                elif item.start < gap_end:
+                    item.start = gap_end
+            self.frames = gap_end
+        self.gaps.append((gap_start, frames))
 
     @property
     def busy(self) -> bool:
@@ -167,6 +193,44 @@ class AudioClock:
         return int(round((t - self._origin) * mixer.sample_rate))
 
 
+class UnderrunWatch:
+    """How many frames the device played that the mixer never rendered.
+
+    PortAudio tells, for every block, when its first sample will reach the device
+    (outputBufferDacTime, on the stream's clock). In steady play that time less the frames
+    rendered so far is constant; an underrun moves it on by the length of the gap, and PortAudio
+    flags the block. The offset's reference follows slow changes (a sound card's crystal against
+    the system clock), so only a jump counts as lost frames. A block can be late but never early,
+    so the reference drops at once to a smaller offset and rises only slowly.
+    """
+
+    JUMP_SECONDS = 0.02
+    """An unflagged jump this large is an underrun too: some servers starve a stream without the
+    client's library seeing it. Smaller steps are timing jitter and crystal drift."""
+    FOLLOW = 0.01
+    """How fast the reference follows slow changes (per block: about a second for 10 ms blocks)."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.armed = False
+        """Set once the stream flows: a sound server waking from idle holds a new stream back for
+        a second or two, which is a late start, not a gap in what was played."""
+        self._reference: float | None = None
+
+    def lost_frames(self, device_time: float, frames: int, underflow: bool) -> int:
+        """For a block whose first sample reaches the device at `device_time` (seconds, stream
+        clock) after `frames` rendered frames: the frames lost to an underrun just before it."""
+        offset = device_time - frames / self.sample_rate
+        if self._reference is None or not self.armed:
+            self._reference = offset
+            return 0
+        excess = offset - self._reference
+        if (underflow and excess > 1.0 / self.sample_rate) or excess > self.JUMP_SECONDS:
+            return int(round(excess * self.sample_rate))  # the reference holds: the skip restores it
+        self._reference += excess if excess < 0 else self.FOLLOW * excess
+        return 0
+
+
 class Speaker:
     """One sounddevice OutputStream feeding from a Mixer."""
 
@@ -187,9 +251,13 @@ class Speaker:
             info = sd.query_devices(device, "output")
             rate = int(info["default_samplerate"])
             mixer = Mixer(rate, self.volume)
+            watch = UnderrunWatch(rate)
 
             def callback(outdata, frames, time_info, status):  # the audio thread: keep it short
                 try:
+                    # Host APIs without a device time report 0: the callback's own time stands in.
+                    device_time = time_info.outputBufferDacTime or time.monotonic()
+                    mixer.skip(watch.lost_frames(device_time, mixer.frames, bool(status.output_underflow)))
                     outdata[:, 0] = mixer.render(frames)
                 except Exception as err:  # an exception here would end the stream: play silence
                     outdata.fill(0)
@@ -205,6 +273,7 @@ class Speaker:
             raise AudioDeviceError(f"cannot open the output device: {err}") from err
         self.stream, self.mixer, self.error = stream, mixer, None
         self._wait_until_flowing(mixer)
+        watch.armed = True
         return mixer
 
     @staticmethod
