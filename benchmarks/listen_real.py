@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voice_coach.audio.pcm import to_speech_pcm
 from voice_coach.core.phrases import load_phrases
 from voice_coach.listening.grammar import CONFIDENCE_FLOORS, Grammar, build_grammar, confidence_floor
 from voice_coach.listening.models import ModelMissing, find_model
@@ -45,7 +46,6 @@ from voice_coach.listening.recognizer import (
     Recognizer,
     listen_to_samples,
     load_model,
-    to_16k,
 )
 
 LEAD_SECONDS, TAIL_SECONDS = 1.0, 1.5
@@ -93,7 +93,7 @@ def read_audio_16k(path: Path) -> np.ndarray:
     import soundfile
 
     samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    return to_16k(samples.mean(axis=1), rate)
+    return to_speech_pcm(samples.mean(axis=1), rate)
 
 
 def fail(message: str) -> None:

@@ -16,6 +16,9 @@
     .venv/bin/python benchmarks/listen_room.py [--trials 20]
 About ten minutes. espeak-ng's Korean spoken over another voice is often misheard: the hit rate
 says how often; the latency is that of the hits.
+
+With --simulated --data DIR it needs no sound server: the coach's echo and the person's real
+voice in a simulated living room (benchmarks/simulated_room.py says how).
 """
 
 from __future__ import annotations
@@ -191,7 +194,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--part", choices=("all", "coach", "pause"), default="all")
+    simulated = parser.add_argument_group("simulated room (no sound server)")
+    simulated.add_argument("--simulated", action="store_true")
+    simulated.add_argument("--data", type=Path, help="the folder of real recordings (../shared/speech)")
+    simulated.add_argument("--noise", choices=("none", "music", "bike"), default="none")
+    simulated.add_argument("--snr", type=float, default=15.0, help="noise this many dB below the voice")
+    simulated.add_argument("--rounds", type=int, default=2, help="times each pause clip is said over the coach")
+    simulated.add_argument("--minutes", type=float, default=4.0, help="the coach's talk per language")
+    simulated.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
+    if args.simulated:
+        if args.data is None:
+            parser.error("--simulated needs --data DIR (the folder of real recordings)")
+        import simulated_room
+
+        simulated_room.main(args)
+        return
     ensure_room()
     with tempfile.TemporaryDirectory() as work:
         if args.part in ("all", "coach"):

@@ -22,6 +22,7 @@ from collections import deque
 import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE
+from voice_coach.listening import speex_echo
 
 RATE = SPEECH_RATE
 """The microphone and the reference are at the recognizer's rate (hertz)."""
@@ -190,9 +191,14 @@ class EchoFilter:
 class EchoCanceller:
     """Microphone blocks in, the same blocks with the coach's echo taken out."""
 
-    def __init__(self, partitions: int = PARTITIONS) -> None:
+    def __init__(self, partitions: int = PARTITIONS, speex_tail: float | None = None,
+                 speex_suppress: bool = False) -> None:
+        """`speex_tail`: seconds of echo for libspeexdsp's filter to cover after the delay this
+        class finds, instead of its own 80 ms filter (None: its own)."""
         self.speaker = SpeakerSignal()
         self._partitions = partitions
+        self._speex_settings = (speex_tail, speex_suppress)
+        self._speex: speex_echo.SpeexEcho | None = None
         self.delay: float | None = None
         """Seconds from the coach's timeline to the microphone's time stamps, once found."""
         self._stream: tuple[int, float] | None = None
@@ -210,6 +216,11 @@ class EchoCanceller:
         self._power_in, self._power_out = 1e-12, 1e-12
 
     def _reset_filters(self) -> None:
+        tail, suppress = self._speex_settings
+        if tail is not None:
+            if self._speex is not None:
+                self._speex.close()
+            self._speex = speex_echo.SpeexEcho(RATE, BLOCK // 2, tail, suppress)
         self._filter = EchoFilter(self._partitions)
         self._used = np.zeros_like(self._filter.weights)
         self._errors = np.zeros(3)  # smoothed power: adapting filter's error, used one's, microphone's
@@ -261,11 +272,22 @@ class EchoCanceller:
             self._seated = seat
         reference = self.speaker.samples(first + seat, BLOCK)
         self._silent_blocks = 0 if reference.any() else self._silent_blocks + 1
-        if self._silent_blocks > PARTITIONS:
-            # The speaker has been silent for longer than the filter reaches: no echo to take out,
-            # and (in the rests between sets) no need to spend anything on it.
+        tail = self._speex_settings[0]
+        reach = self._partitions if tail is None else int(np.ceil(tail * RATE / BLOCK))
+        if self._silent_blocks > reach:
+            # The speaker has been silent for longer than the filter reaches (its memory of the
+            # coach's signal is all silence now): no echo to take out, and (in the rests between
+            # sets) no need to spend anything on it.
             self._power_out = self._power_in
             return mic
+        if self._speex is not None:
+            scale = 32768.0
+            near = np.clip(np.round(mic * scale), -32768, 32767).astype(np.int16)
+            far = np.clip(np.round(reference * scale), -32768, 32767).astype(np.int16)
+            cleaned = self._speex.process(near, far).astype(np.float32) / scale
+            self._power_out = 0.96 * self._power_out + 0.04 * float(np.dot(cleaned, cleaned)) / len(cleaned)
+            self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))
+            return cleaned
         self._filter.add_reference(reference)
         adapting = mic - self._filter.echo()
         used = mic - self._filter.echo(self._used)

@@ -51,11 +51,11 @@ class Spoken:
 class EchoGuard:
     """What the coach says and when, so that the listener can tell the coach from the person."""
 
-    def __init__(self) -> None:
+    def __init__(self, canceller: EchoCanceller | None = None) -> None:
         self._spoken: list[Spoken] = []
         self._lock = threading.Lock()
         self.echo = EchoModel()
-        self.canceller = EchoCanceller()
+        self.canceller = canceller or EchoCanceller()
         self._double_talk_at: float | None = None
 
     def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
@@ -257,27 +257,35 @@ def playing_spans(reference: np.ndarray, rate: int) -> list[tuple[float, float]]
 
 
 def replay(recognizer: Recognizer, microphone: np.ndarray, reference: np.ndarray | None = None,
-           reference_rate: int = SAMPLE_RATE) -> list[tuple[Heard, bool]]:
+           reference_rate: int = SAMPLE_RATE,
+           spoken: list[tuple[float, float, str]] | None = None,
+           canceller: EchoCanceller | None = None) -> list[tuple[Heard, bool]]:
     """A session's listening decisions, from a recording: `microphone` (int16 at 16 kHz) as the
     microphone heard it and `reference` (float samples at `reference_rate`, aligned to the
     microphone's first sample) as the speaker played it. The echo canceller gets the reference
     block by block just before the microphone hears it, as it gets the mixer's blocks live; the
     echo guard learns when the coach was playing from the reference's level, and which command
     phrases the coach's voice holds by listening to the reference itself as the microphone would
-    (a recording has no text; live, the coach's sentences give it). Returns every decision and
-    whether it would have been passed on."""
-    guard = EchoGuard()
+    (a recording has no text; live, the coach's sentences give it). Where the text is known (a
+    simulation), `spoken` gives it as the session would: (start, seconds, text) per sentence.
+    `canceller`: another echo canceller to try (a benchmark's comparison).
+    Returns every decision and whether it would have been passed on."""
+    guard = EchoGuard(canceller)
     listener = VoiceInput(recognizer, guard, now=lambda: 0.0, on_command=lambda phrase: None)
     if reference is not None:
         reference = reference.astype(np.float32, copy=False)
-        said = [(heard.t, heard.phrase) for heard in
-                listen_to_samples(recognizer.another(), to_speech_pcm(reference, reference_rate))]
-        for start, end in playing_spans(reference, reference_rate):
-            samples = reference[int(start * reference_rate):int(end * reference_rate)]
-            # A phrase is decided a little after its voice ends: it belongs to the span it follows.
-            words = " ".join(phrase for t, phrase in said if start <= t <= end + ECHO_TAIL_SECONDS)
-            guard.speaking(words, start, end - start)
-            guard.playing(start, samples, reference_rate, 1.0)
+        if spoken is None:
+            said = [(heard.t, heard.phrase) for heard in
+                    listen_to_samples(recognizer.another(), to_speech_pcm(reference, reference_rate))]
+            spoken = []
+            for start, end in playing_spans(reference, reference_rate):
+                # A phrase is decided a little after its voice ends: it belongs to the span it follows.
+                words = " ".join(phrase for t, phrase in said if start <= t <= end + ECHO_TAIL_SECONDS)
+                spoken.append((start, end - start, words))
+        for start, seconds, text in spoken:
+            guard.speaking(text, start, seconds)
+            first = int(start * reference_rate)
+            guard.playing(start, reference[first:first + int(seconds * reference_rate)], reference_rate, 1.0)
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     length = max(len(microphone), 0 if reference is None else int(len(reference) * SAMPLE_RATE / reference_rate))
     microphone = np.concatenate([microphone, np.zeros(max(0, length - len(microphone)), np.int16)])

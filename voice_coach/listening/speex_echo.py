@@ -1,0 +1,103 @@
+"""The Speex echo canceller (libspeexdsp, Xiph): its adaptive filter and residual-echo suppressor.
+
+libspeexdsp is the library PulseAudio and PipeWire themselves link (Debian's libspeexdsp1), so
+it is on every machine the coach runs on. The Python bindings on PyPI either leave out the
+residual-echo suppressor (speexaec) or bind only the linear filter (speexdsp-aec), so this file
+calls the library's stable C API (unchanged since 2008) through ctypes: the adaptive filter, and
+the preprocessor linked to it, which suppresses the echo the filter leaves behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+import numpy as np
+
+SPEEX_ECHO_SET_SAMPLING_RATE = 24
+SPEEX_PREPROCESS_SET_DENOISE = 0
+SPEEX_PREPROCESS_SET_ECHO_SUPPRESS = 20
+SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE = 22
+SPEEX_PREPROCESS_SET_ECHO_STATE = 24
+
+_INT16_P = ctypes.POINTER(ctypes.c_int16)
+
+
+def available() -> bool:
+    try:
+        _library()
+    except OSError:
+        return False
+    return True
+
+
+def _library() -> ctypes.CDLL:
+    for name in (ctypes.util.find_library("speexdsp"), "libspeexdsp.so.1"):
+        if name:
+            try:
+                return ctypes.CDLL(name)
+            except OSError:
+                continue
+    raise OSError("libspeexdsp is not installed (Debian: apt-get install libspeexdsp1)")
+
+
+class SpeexEcho:
+    """Microphone and speaker signal in, the microphone with the echo removed out (int16, 16 kHz).
+
+    `tail_seconds`: how much of the echo the filter covers, bulk delay included (Speex has no
+    delay search of its own). `suppress`: also run the preprocessor's residual-echo suppression."""
+
+    def __init__(self, rate: int = 16000, frame: int = 160, tail_seconds: float = 0.3, suppress: bool = False):
+        self._echo = self._preprocess = None
+        lib = self._lib = _library()
+        lib.speex_echo_state_init.restype = ctypes.c_void_p
+        lib.speex_echo_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
+        lib.speex_echo_cancellation.argtypes = [ctypes.c_void_p, _INT16_P, _INT16_P, _INT16_P]
+        lib.speex_echo_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        lib.speex_echo_state_destroy.argtypes = [ctypes.c_void_p]
+        lib.speex_preprocess_state_init.restype = ctypes.c_void_p
+        lib.speex_preprocess_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
+        lib.speex_preprocess_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        lib.speex_preprocess_run.argtypes = [ctypes.c_void_p, _INT16_P]
+        lib.speex_preprocess_state_destroy.argtypes = [ctypes.c_void_p]
+        self.frame = frame
+        self._echo = lib.speex_echo_state_init(frame, int(tail_seconds * rate))
+        if not self._echo:
+            raise OSError("libspeexdsp could not make an echo canceller")
+        value = ctypes.c_int(rate)
+        lib.speex_echo_ctl(self._echo, SPEEX_ECHO_SET_SAMPLING_RATE, ctypes.byref(value))
+        if suppress:
+            self._preprocess = lib.speex_preprocess_state_init(frame, rate)
+            lib.speex_preprocess_ctl(self._preprocess, SPEEX_PREPROCESS_SET_ECHO_STATE, ctypes.c_void_p(self._echo))
+            # The preprocessor applies its gains only with its noise suppression on: the residual
+            # echo is suppressed as one more kind of noise.
+            on = ctypes.c_int(1)
+            lib.speex_preprocess_ctl(self._preprocess, SPEEX_PREPROCESS_SET_DENOISE, ctypes.byref(on))
+
+    def process(self, microphone: np.ndarray, speaker: np.ndarray) -> np.ndarray:
+        """Whole frames of int16 in, the same number out."""
+        out = np.empty_like(microphone, dtype=np.int16)
+        frame = self.frame
+        for first in range(0, len(microphone) - frame + 1, frame):
+            near = np.ascontiguousarray(microphone[first:first + frame], np.int16)
+            far = np.ascontiguousarray(speaker[first:first + frame], np.int16)
+            result = np.empty(frame, np.int16)
+            self._lib.speex_echo_cancellation(self._echo, near.ctypes.data_as(_INT16_P),
+                                              far.ctypes.data_as(_INT16_P), result.ctypes.data_as(_INT16_P))
+            if self._preprocess is not None:
+                self._lib.speex_preprocess_run(self._preprocess, result.ctypes.data_as(_INT16_P))
+            out[first:first + frame] = result
+        return out
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if getattr(self, "_lib", None) is None:
+            return
+        if self._preprocess is not None:
+            self._lib.speex_preprocess_state_destroy(self._preprocess)
+            self._preprocess = None
+        if self._echo is not None:
+            self._lib.speex_echo_state_destroy(self._echo)
+            self._echo = None
