@@ -13,8 +13,8 @@ block, the echo guard told what the coach says), on audio made offline and seede
   exercise bike at --snr below the voice if asked.
 
 Reported, for the project's own canceller (an 80 ms NLMS filter after a delay search) beside
-libspeexdsp's filter in the same delay-aligned place, with and without Speex's residual-echo
-suppressor:
+libspeexdsp's filter in the same delay-aligned place (alone, with Speex's residual-echo
+suppressor, and after the own filter):
 - pause over the coach: how often taken against the same clips with the coach silent, and the
   time from the end of the word to the decision (the mixer then falls silent within 14 ms);
 - commands from the coach's own phrases: decided by the decoder, and passed to the session
@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import listen_real
 import numpy as np
 from listen_real import active_power, read_audio_16k, read_manifest, voice_end
 from scipy.signal import fftconvolve
@@ -55,6 +56,7 @@ RT60 = 0.5
 SPEAKER_DISTANCE, PERSON_DISTANCE = 0.8, 2.0
 CANCELLERS = {
     "own 80 ms NLMS": dict(),
+    "own 80 ms then Speex 0.25 s": dict(speex_tail=0.25, cascade=True),
     "Speex 0.25 s": dict(speex_tail=0.25),
     "Speex 0.25 s + suppressor": dict(speex_tail=0.25, speex_suppress=True),
 }
@@ -222,14 +224,14 @@ def barge_in(track: Track, clips: list[np.ndarray], path: EchoPath, recognizer: 
         first = int(at * RATE)
         span = min(len(voice), length - first)
         person[first:first + span] += voice[:span]
-        ends.append(at + voice_end(clip) / RATE)
+        ends.append(at + voice_end(clip))  # seconds
     # The person speaks as loud as the coach plays; the distances set what the microphone hears.
     echo = path(track.reference, None)
     gain = echo_gain(track, echo)
     noise_part = np.zeros(length)
     if noise is not None:
         piece = np.resize(noise.astype(np.float64) / 32768.0, length)
-        voice_power = active_power(to_int16(person * gain)) / 32768.0 ** 2
+        voice_power = active_power(to_int16(person * gain))  # full scale 1
         noise_part = piece * np.sqrt(voice_power / (np.mean(piece ** 2) + 1e-12) / 10 ** (snr / 10))
     tone = room_tone(length, rng)
     talking_mic = to_int16((echo + person) * gain + noise_part + tone)
@@ -264,9 +266,7 @@ def barge_in(track: Track, clips: list[np.ndarray], path: EchoPath, recognizer: 
 def percentiles(seconds: list[float]) -> str:
     if not seconds:
         return ""
-    ms = np.array(seconds) * 1000
-    return (f"; end of word -> decision p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms "
-            f"(target p95 <= 400 ms to silence)")
+    return f"; end of word -> decision p50/p95 {listen_real.percentiles(seconds)} ms (target p95 <= 400 ms to silence)"
 
 
 def main(args) -> None:

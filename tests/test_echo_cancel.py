@@ -94,6 +94,18 @@ def test_the_coachs_voice_is_removed_from_the_microphone(voices, reflections):
     assert removed > 20, f"only {removed:.1f} dB of the coach's echo removed"
 
 
+@pytest.mark.parametrize("settings", [dict(speex_tail=0.25), dict(speex_tail=0.25, cascade=True)],
+                         ids=["speex", "own-then-speex"])
+def test_the_speex_candidates_remove_the_echo_too(voices, settings):
+    """The candidates the simulated room compares (libspeexdsp's filter, alone or after the own
+    one) really cancel: a dry room with reflections, after a few sentences to learn it."""
+    coach, rate, _ = voices
+    mic = room(coach, rate, delay=0.137, gain=0.5, seconds=9.0, reflections=True)
+    canceller, cleaned = cancel(mic, coach, rate, canceller=EchoCanceller(**settings))
+    later = slice(4 * RATE, 8 * RATE)
+    assert power_db(mic[later]) - power_db(cleaned[later]) > 15
+
+
 def test_the_person_talking_over_the_coach_is_kept(voices):
     coach, rate, person = voices
     mic = room(coach, rate, delay=0.06, gain=0.5, seconds=9.0, reflections=True)

@@ -192,10 +192,14 @@ class EchoCanceller:
     """Microphone blocks in, the same blocks with the coach's echo taken out."""
 
     def __init__(self, partitions: int = PARTITIONS, speex_tail: float | None = None,
-                 speex_suppress: bool = False) -> None:
-        """`speex_tail`: seconds of echo for libspeexdsp's filter to cover after the delay this
-        class finds, instead of its own 80 ms filter (None: its own)."""
+                 speex_suppress: bool = False, cascade: bool = False) -> None:
+        """The session uses the defaults: the own 80 ms filter. The other settings are the
+        candidates benchmarks/listen_room.py --simulated measures beside it: `speex_tail`,
+        seconds of echo for libspeexdsp's filter to cover after the delay this class finds,
+        instead of the own filter (`speex_suppress`: with Speex's residual-echo suppressor), or
+        after it with `cascade` (Speex takes what the own filter left)."""
         self.speaker = SpeakerSignal()
+        self._cascade = cascade
         self._partitions = partitions
         self._speex_settings = (speex_tail, speex_suppress)
         self._speex: speex_echo.SpeexEcho | None = None
@@ -280,7 +284,7 @@ class EchoCanceller:
             # sets) no need to spend anything on it.
             self._power_out = self._power_in
             return mic
-        if self._speex is not None:
+        if self._speex is not None and not self._cascade:
             scale = 32768.0
             near = np.clip(np.round(mic * scale), -32768, 32767).astype(np.int16)
             far = np.clip(np.round(reference * scale), -32768, 32767).astype(np.int16)
@@ -304,6 +308,11 @@ class EchoCanceller:
         if used_error > 2 * heard + 1e-9:
             self._used[:] = 0  # it adds more than it removes (the room changed): pass the microphone
             self._errors[1] = heard
+        if self._speex is not None:  # cascade: Speex takes what the short filter left
+            near = np.clip(np.round(used * 32768.0), -32768, 32767).astype(np.int16)
+            far = np.clip(np.round(reference * 32768.0), -32768, 32767).astype(np.int16)
+            used = self._speex.process(near, far).astype(np.float32) / 32768.0
+            powers[1] = float(np.dot(used, used)) / len(used)
         self._power_out = 0.96 * self._power_out + 0.04 * powers[1]
         self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))
         return used.astype(np.float32)
