@@ -12,7 +12,7 @@ ARGS ?=
 APT_PACKAGES := espeak-ng sox libportaudio2 libatomic1 libspeexdsp1 pulseaudio pulseaudio-utils libasound2-plugins
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint setup apt clean arm64-test
+.PHONY: run test lint setup apt english-model clean arm64-test
 
 run: setup
 	$(BIN)/voice-coach run $(WORKOUT) $(ARGS)
@@ -20,7 +20,13 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: apt $(VENV)/.installed
+setup: apt $(VENV)/.installed english-model
+
+# The official small English model, so that `make run` (English by default) takes spoken commands:
+# fetched when the network allows (pinned size and sha256, resumed if interrupted); offline, one
+# line says so and setup goes on (the session then takes typed commands).
+english-model: $(VENV)/.installed
+	@timeout 1200 $(BIN)/voice-coach model download --lang en --if-missing || true
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do \

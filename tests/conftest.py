@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Whatever `make setup` fetched into models/ (the English model, online), the tests see an empty
+# models folder: set before the package is imported, and inherited by every command they run.
+os.environ["VOICE_COACH_MODELS"] = tempfile.mkdtemp(prefix="voice-coach-test-models-")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"

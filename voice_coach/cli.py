@@ -216,12 +216,24 @@ def cmd_model(args: argparse.Namespace) -> int:
             except models.ModelMissing as err:
                 print(f"{language}: none: {err}")
         return EXIT_OK
+    if args.if_missing:
+        try:
+            found = models.find_model(args.lang, args.model)
+            print(f"{args.lang}: speech model in {found.path}")
+            return EXIT_OK
+        except models.ModelMissing:
+            pass
+    # after a progress bar, a message starts on a line of its own
+    end_bar = "\n" if sys.stderr.isatty() else ""
     try:
         path = models.download(args.lang, progress=models.progress_bar)
     except models.DownloadFailed as err:
-        print(f"\nvoice-coach: {err}", file=sys.stderr)
+        print(f"{end_bar}voice-coach: {err}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"\n{args.lang}: model ready in {path}")
+    except models.DownloadMismatch:
+        sys.stderr.write(end_bar)
+        raise
+    print(f"{end_bar}{args.lang}: model ready in {path}")
     return EXIT_OK
 
 
@@ -422,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("action", choices=["status", "download"])
     model.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
     model.add_argument("--model", metavar="PATH", help="check this model folder first")
+    model.add_argument("--if-missing", action="store_true",
+                       help="download only when no model for the language is found (make setup uses it)")
     model.set_defaults(handler=cmd_model)
 
     settings = commands.add_parser("config", help="the settings in force and where each came from")

