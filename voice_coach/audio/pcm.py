@@ -26,6 +26,8 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 
 def to_speech_pcm(samples: np.ndarray, rate: int) -> np.ndarray:
     """Float (-1..1) or int16 mono samples at any rate -> int16 at SPEECH_RATE, as Vosk takes them."""
+    if samples.dtype == np.int16 and rate == SPEECH_RATE:
+        return samples  # a microphone that records at the speech rate: nothing to do, 50 times a second
     data = samples.astype(np.float32) / 32768.0 if samples.dtype.kind == "i" else samples
     data = resample(data, rate, SPEECH_RATE)
     return (np.clip(data, -1.0, 1.0) * 32767).astype(np.int16)
