@@ -83,3 +83,41 @@ def test_no_skip_is_no_change():
     mixer.schedule(_clip(10, 0.5), 5)
     mixer.skip(0)
     assert mixer.frames == 0 and mixer.gaps == []
+
+
+def test_the_log_says_when_the_speaker_ran_dry_at_most_every_half_minute(caplog, monkeypatch):
+    """What the session's live loop polls: each underrun is reported, and a burst of them is one line."""
+    from voice_coach.app import voice_out
+    from voice_coach.audio.speaker import AudioClock
+
+    class PlayingSpeaker:  # a stream that is running; its mixer is the real one
+        mixer = Mixer(RATE)
+
+        def healthy(self) -> bool:
+            return True
+
+    class Screen:
+        def deliver(self, events):
+            pass
+
+        def note(self, line):
+            pass
+
+    now = [100.0]
+    monkeypatch.setattr(voice_out.time, "monotonic", lambda: now[0])
+    output = voice_out.VoiceOutput(PlayingSpeaker(), None, AudioClock(), Screen())
+    mixer = output.speaker.mixer
+    with caplog.at_level("WARNING"):
+        assert output.poll() is None and caplog.text == ""
+        mixer.skip(1600)
+        output.poll()
+        mixer.skip(800)
+        mixer.skip(800)
+        now[0] += 10
+        output.poll()  # within the half minute: held back
+        mixer.skip(1600)
+        now[0] += 25
+        output.poll()
+    said = "(the machine was busy); later sounds kept their plan"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"the speaker ran dry 1 time(s), 100 ms in all {said}", f"the speaker ran dry 3 time(s), 200 ms in all {said}"]

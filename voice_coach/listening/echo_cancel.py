@@ -201,8 +201,11 @@ class EchoCanceller:
         self.speaker = SpeakerSignal()
         self._cascade = cascade
         self._partitions = partitions
-        self._speex_settings = (speex_tail, speex_suppress)
+        self._speex_tail, self._speex_suppress = speex_tail, speex_suppress
         self._speex: speex_echo.SpeexEcho | None = None
+        self._reach = partitions if speex_tail is None else int(np.ceil(speex_tail * RATE / BLOCK))
+        """Blocks of the coach's signal the filter remembers: after this many silent ones, it
+        remembers only silence."""
         self.delay: float | None = None
         """Seconds from the coach's timeline to the microphone's time stamps, once found."""
         self._stream: tuple[int, float] | None = None
@@ -220,11 +223,10 @@ class EchoCanceller:
         self._power_in, self._power_out = 1e-12, 1e-12
 
     def _reset_filters(self) -> None:
-        tail, suppress = self._speex_settings
-        if tail is not None:
+        if self._speex_tail is not None:
             if self._speex is not None:
                 self._speex.close()
-            self._speex = speex_echo.SpeexEcho(RATE, BLOCK // 2, tail, suppress)
+            self._speex = speex_echo.SpeexEcho(RATE, BLOCK // 2, self._speex_tail, self._speex_suppress)
         self._filter = EchoFilter(self._partitions)
         self._used = np.zeros_like(self._filter.weights)
         self._errors = np.zeros(3)  # smoothed power: adapting filter's error, used one's, microphone's
@@ -249,7 +251,7 @@ class EchoCanceller:
         short = max(0, len(block) - len(self._ready))
         out = np.concatenate([np.zeros(short, np.float32), self._ready[:len(block) - short]])
         self._ready = self._ready[len(block) - short:]
-        return np.clip(np.round(out * 32768), -32768, 32767).astype(np.int16)
+        return _to_int16(out)
 
     def _restart(self, stream: int, stream_start: float, first_sample: int) -> None:
         """A new input stream (or a gap in one): forget its history, keep the delay if found."""
@@ -276,22 +278,14 @@ class EchoCanceller:
             self._seated = seat
         reference = self.speaker.samples(first + seat, BLOCK)
         self._silent_blocks = 0 if reference.any() else self._silent_blocks + 1
-        tail = self._speex_settings[0]
-        reach = self._partitions if tail is None else int(np.ceil(tail * RATE / BLOCK))
-        if self._silent_blocks > reach:
+        if self._silent_blocks > self._reach:
             # The speaker has been silent for longer than the filter reaches (its memory of the
             # coach's signal is all silence now): no echo to take out, and (in the rests between
             # sets) no need to spend anything on it.
             self._power_out = self._power_in
             return mic
         if self._speex is not None and not self._cascade:
-            scale = 32768.0
-            near = np.clip(np.round(mic * scale), -32768, 32767).astype(np.int16)
-            far = np.clip(np.round(reference * scale), -32768, 32767).astype(np.int16)
-            cleaned = self._speex.process(near, far).astype(np.float32) / scale
-            self._power_out = 0.96 * self._power_out + 0.04 * float(np.dot(cleaned, cleaned)) / len(cleaned)
-            self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))
-            return cleaned
+            return self._report(self._speex_cancel(mic, reference))
         self._filter.add_reference(reference)
         adapting = mic - self._filter.echo()
         used = mic - self._filter.echo(self._used)
@@ -309,13 +303,17 @@ class EchoCanceller:
             self._used[:] = 0  # it adds more than it removes (the room changed): pass the microphone
             self._errors[1] = heard
         if self._speex is not None:  # cascade: Speex takes what the short filter left
-            near = np.clip(np.round(used * 32768.0), -32768, 32767).astype(np.int16)
-            far = np.clip(np.round(reference * 32768.0), -32768, 32767).astype(np.int16)
-            used = self._speex.process(near, far).astype(np.float32) / 32768.0
-            powers[1] = float(np.dot(used, used)) / len(used)
-        self._power_out = 0.96 * self._power_out + 0.04 * powers[1]
+            used = self._speex_cancel(used, reference)
+        return self._report(used.astype(np.float32))
+
+    def _speex_cancel(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return self._speex.process(_to_int16(mic), _to_int16(reference)).astype(np.float32) / 32768.0
+
+    def _report(self, out: np.ndarray) -> np.ndarray:
+        """Keep the figure of echo removed up to date with this block's output; returns it."""
+        self._power_out = 0.96 * self._power_out + 0.04 * float(np.dot(out, out)) / len(out)
         self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))
-        return used.astype(np.float32)
+        return out
 
     def _remember(self, mic: np.ndarray, first: int) -> None:
         keep = int(RATE * (DELAY_WINDOW_SECONDS + 0.5))
@@ -352,3 +350,7 @@ class EchoCanceller:
         delay = (latest - best) / RATE  # reference index `best` lines up with the window's start
         if self.delay is None or abs(delay - self.delay) * RATE > PRE_SAMPLES // 2:
             self.delay = delay
+
+
+def _to_int16(samples: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(samples * 32768), -32768, 32767).astype(np.int16)

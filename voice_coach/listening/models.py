@@ -193,7 +193,7 @@ def download(language: str, destination: Path | None = None,
     url = f"{MODEL_SITE}{official.name}.zip"
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.parent / f".{official.name}.zip.part"
-    _fetch(url, partial, official.size, progress, timeout, destination)
+    _fetch(url, partial, official, progress, timeout, destination)
     _verify(url, partial, official)
     with tempfile.TemporaryDirectory(prefix=".download-", dir=destination.parent) as work:
         try:
@@ -214,8 +214,9 @@ def download(language: str, destination: Path | None = None,
     return destination
 
 
-def _fetch(url: str, partial: Path, size: int, progress: Callable[[int, int, float], None] | None,
+def _fetch(url: str, partial: Path, official: OfficialModel, progress: Callable[[int, int, float], None] | None,
            timeout: float, destination: Path) -> None:
+    size = official.size
     have = partial.stat().st_size if partial.exists() else 0
     if have >= size:
         return  # complete (or too long: the check says so)
@@ -229,8 +230,8 @@ def _fetch(url: str, partial: Path, size: int, progress: Callable[[int, int, flo
             if served is not None and served != size:
                 partial.unlink(missing_ok=True)
                 raise DownloadMismatch(f"{url}: the site serves {served} bytes, not the {size} pinned for "
-                                       f"{partial.name.removeprefix('.').removesuffix('.zip.part')}; nothing was "
-                                       f"kept (if it stays so, the site changed the file)")
+                                       f"{official.name}; nothing was kept (if it stays so, the site changed "
+                                       f"the file)")
             with partial.open("ab" if done else "wb") as out:
                 while chunk := response.read(1 << 16):
                     out.write(chunk)
