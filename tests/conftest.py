@@ -50,6 +50,13 @@ def private_training_log(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    """Every test keeps its session state (the streams the ducker lowered) apart, never in the
+    developer's ~/.local/state."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture(autouse=True)
 def private_settings(tmp_path, monkeypatch):
     """Every test reads its own settings file (none until it writes one), never the developer's."""
     path = tmp_path / "settings" / "config.toml"

@@ -21,6 +21,7 @@ from voice_coach.app.check import report, run_checks
 from voice_coach.app.serve import serve
 from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
 from voice_coach.audio.devices import AudioDeviceError
+from voice_coach.audio.ducking import DEFAULT_DUCK_DB
 from voice_coach.audio.pcm import read_wav, to_speech_pcm
 from voice_coach.core.describe import describe_plan, duration_text
 from voice_coach.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, VoiceCoachError
@@ -337,6 +338,7 @@ def _number_between(low: float, high: float, what: str):
 
 _seconds = _number_between(0, 600, "seconds")
 _volume = _number_between(0.1, 1.0, "a volume")
+_duck = _number_between(-60, 0, "a level in dB")
 
 
 def _voice_arguments(parser: argparse.ArgumentParser) -> None:
@@ -346,6 +348,9 @@ def _voice_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-device", metavar="NAME", help="output device by a piece of its name, or number")
     parser.add_argument("--volume", type=_volume, metavar="0-1",
                         help="output volume from 0.1 to 1 (default 0.8; louder/quieter change it by 0.1)")
+    parser.add_argument("--duck", type=_duck, metavar="DB",
+                        help=f"lower other sounds (music) by DB while the coach or you speak "
+                             f"(default {DEFAULT_DUCK_DB:g}; 0: never)")
 
 
 def _setting_arguments(parser: argparse.ArgumentParser) -> None:

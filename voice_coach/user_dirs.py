@@ -33,3 +33,9 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/voice-coach (~/.cache/voice-coach): what can be made again."""
     return _base("XDG_CACHE_HOME", Path.home() / ".cache") / APP
+
+
+def state_dir() -> Path:
+    """$XDG_STATE_HOME/voice-coach (~/.local/state/voice-coach): what a running session must
+    leave behind for the next one if it is killed (the streams it had lowered)."""
+    return _base("XDG_STATE_HOME", Path.home() / ".local" / "state") / APP

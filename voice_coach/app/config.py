@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from voice_coach import user_dirs
+from voice_coach.audio.ducking import DEFAULT_DUCK_DB
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages
 from voice_coach.core.timeline import Verbosity
 from voice_coach.speech.tts import DEFAULT_RATE
@@ -43,6 +44,8 @@ class Config(BaseModel):
     auto_start: float | None = Field(None, ge=0, le=600, description="start each set by itself after this "
                                      "many seconds (none: wait for 'ready')")
     verbosity: Verbosity = Field(Verbosity.FULL, description="how much the coach says")
+    duck: float = Field(DEFAULT_DUCK_DB, ge=-60, le=0, description="lower other sounds (music) by this many dB "
+                        "while the coach or you speak (0: never)")
     workout: str | None = Field(None, description="the workout `serve` starts on 'start workout' (a name or path)")
 
     @field_validator("language")
@@ -124,7 +127,7 @@ class Effective:
 
 FLAGS = {"language": "--lang", "voice": "--voice", "rate": "--rate", "volume": "--volume",
          "input_device": "--input-device", "output_device": "--output-device", "model": "--model",
-         "auto_start": "--auto-start", "verbosity": "--verbosity", "workout": "NAME"}
+         "auto_start": "--auto-start", "verbosity": "--verbosity", "duck": "--duck", "workout": "NAME"}
 """The command-line flag that overrides each setting: the one table of them (cli's argument
 names follow from it, see `flag_dest`)."""
 

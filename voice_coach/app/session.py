@@ -18,7 +18,8 @@ from typing import TextIO
 from voice_coach.app.clock import MonotonicClock
 from voice_coach.app.config import Config
 from voice_coach.app.live import ScreenOutput, Tee, run_live_session
-from voice_coach.app.voice_out import VoiceOutput
+from voice_coach.app.voice_out import Playbacks, VoiceOutput
+from voice_coach.audio.ducking import DEFAULT_DUCK_DB, Ducker
 from voice_coach.audio.speaker import AudioClock, AudioDeviceError, Speaker
 from voice_coach.core.clock import FakeClock
 from voice_coach.core.engine.machine import Engine, SetRecord, Settings
@@ -63,6 +64,9 @@ class SessionOptions:
     input_device: str | None = None
     verbosity: Verbosity = Verbosity.FULL
     """How much the coach says."""
+    duck: float = DEFAULT_DUCK_DB
+    """Other sounds on the sound server go this many dB down while the coach or the person
+    speaks (0: never)."""
 
     @classmethod
     def from_config(cls, config: Config) -> SessionOptions:
@@ -70,7 +74,8 @@ class SessionOptions:
         what only a command line says (--db, --resume, --no-listen) is laid over them after."""
         return cls(language=config.language, auto_start=config.auto_start, voice=config.voice, rate=config.rate,
                    output_device=config.output_device, volume=config.volume, model=config.model,
-                   input_device=config.input_device, verbosity=Verbosity(config.verbosity))
+                   input_device=config.input_device, verbosity=Verbosity(config.verbosity),
+                   duck=config.duck)
 
     def engine_settings(self, estimate_speech: SpeechEstimator | None = None) -> Settings:
         """What the engine is told: when sets start, the volume, how much to say, and how long
@@ -209,32 +214,41 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
         return run_text_session(ref, plan, phrases, options, training)
     clock = AudioClock()
     guard = EchoGuard()  # what the speaker plays, for the listener to tell the coach from the person
-    output = VoiceOutput(Speaker(options.output_device, options.volume), cache, clock, screen, playback=guard)
+    speaker = Speaker(options.output_device, options.volume)
+    # The music goes down while the coach speaks, in time with what is heard: the clock counts
+    # frames rendered, which sound the stream's latency later.
+    ducker = Ducker(lambda: clock.now() - speaker.latency, options.duck)
+    output = VoiceOutput(speaker, cache, clock, screen, playback=Playbacks(guard, ducker))
     try:
         output.start()
     except AudioDeviceError as err:
         _LOGGER.warning("no sound output (%s); running in text mode", err)
         renderer.close()
         return run_text_session(ref, plan, phrases, options, training)
+    ducker.start()
     cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
     fallback = words_per_minute_estimator(options.rate)
     settings = options.engine_settings(lambda text: cache.duration(text) or fallback(text))
     engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
     commands: queue.Queue[object] = queue.Queue()
-    listener = start_listening(options, phrases, clock, guard, commands.put) if options.listen else None
+    listener = (start_listening(options, phrases, clock, guard, commands.put, on_voice=ducker.voice)
+                if options.listen else None)
     try:
         return run_live_session(engine, clock, Tee(output, training.recorder), commands=commands,
                                 listening=listener is not None)
     finally:
         if listener is not None:
             listener.stop()
+        ducker.close()
         output.close()
         renderer.close()
 
 
 def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: EchoGuard,
-                    on_command: Callable[[str], None]) -> VoiceInput | None:
-    """Microphone and recognizer for spoken commands; None (and one line why) when they can't be had."""
+                    on_command: Callable[[str], None],
+                    on_voice: Callable[[float], None] | None = None) -> VoiceInput | None:
+    """Microphone and recognizer for spoken commands; None (and one line why) when they can't be
+    had. `on_voice`: told when the person is heard speaking (the music is lowered then)."""
     try:
         model = find_model(phrases.language, options.model)
     except ModelMissing as err:
@@ -242,7 +256,8 @@ def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: Ech
         return None
     try:
         recognizer = Recognizer(load_model(model.path), build_grammar(phrases))
-        listener = VoiceInput(recognizer, guard, clock.now, on_command, device=options.input_device)
+        listener = VoiceInput(recognizer, guard, clock.now, on_command, device=options.input_device,
+                              on_voice=on_voice)
         listener.start()
     except Exception as err:  # no microphone, PortAudio failing, a model that won't load
         _LOGGER.warning("not listening (%s); type commands instead", err)

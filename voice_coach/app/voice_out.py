@@ -65,6 +65,29 @@ class _NobodyListens:
         pass
 
 
+class Playbacks:
+    """Several listeners told the same (the echo guard and the music ducker)."""
+
+    def __init__(self, *listeners: Playback) -> None:
+        self.listeners = listeners
+
+    def played(self, origin: float, frame: int, block: np.ndarray, rate: int) -> None:
+        for listener in self.listeners:
+            listener.played(origin, frame, block, rate)
+
+    def speaking(self, text: str, start: float, seconds: float) -> None:
+        for listener in self.listeners:
+            listener.speaking(text, start, seconds)
+
+    def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
+        for listener in self.listeners:
+            listener.playing(start, samples, sample_rate, volume)
+
+    def silenced(self, at: float) -> None:
+        for listener in self.listeners:
+            listener.silenced(at)
+
+
 class VoiceOutput:
     def __init__(self, speaker: Speaker, cache: SpeechCache, clock: AudioClock, screen: Screen,
                  playback: Playback | None = None):

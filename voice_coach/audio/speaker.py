@@ -288,6 +288,12 @@ class Speaker:
             if flowed >= 0.8 * (time.monotonic() - started):
                 return
 
+    @property
+    def latency(self) -> float:
+        """Seconds from a frame's rendering to its sound (PortAudio's figure for the stream)."""
+        stream = self.stream
+        return float(stream.latency) if stream is not None else 0.0
+
     def healthy(self, stall_seconds: float = 1.0) -> bool:
         """False when the stream stopped or its callback has not run for a while (a silent death)."""
         if self.stream is None or self.mixer is None:

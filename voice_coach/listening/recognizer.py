@@ -31,6 +31,10 @@ PAD_SECONDS = 0.3
 """Quiet given to the decoder when an utterance is ended early (see Recognizer._end_utterance)."""
 REST_AFTER_SECONDS = 0.5
 """Quiet this long, with nothing pending in the decoder, and the decoder rests (see Recognizer.feed)."""
+VOICE_NOW_SECONDS = 0.05
+"""Voice this recent is voice now (the voice detector's frames are 10 ms; blocks are 20-100 ms)."""
+WORDS_AFTER_SECONDS = 0.15
+"""Voice this long with words in it is someone speaking (see Recognizer.hearing_words)."""
 PREROLL_SECONDS = 0.3
 """Audio from before the first voiced frame given to a resting decoder when voice returns: a
 word's first consonant is quieter than the vowel the voice detector notices."""
@@ -77,6 +81,8 @@ class Recognizer:
         """The decoder is not being fed: the room has been quiet (see feed)."""
         self.decoded_seconds = 0.0
         """Audio the decoder was given (seconds): what resting saves shows against `t`."""
+        self.partial = ""
+        """The words the decoder hears in the utterance so far (empty between utterances)."""
 
     @property
     def t(self) -> float:
@@ -100,9 +106,10 @@ class Recognizer:
             pcm = self._recent[-(len(pcm) + int(SAMPLE_RATE * PREROLL_SECONDS)):]
         spoken = self.voice.utterance()
         self.decoded_seconds += len(pcm) / SAMPLE_RATE
+        self.partial = ""
         if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
             return self._heard(self.decider.final(*_parse_final(self._recognizer.Result()), spoken))
-        partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
+        partial = self.partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
         if quiet >= REST_AFTER_SECONDS and not partial.strip() and not coach_talking:
             # No Reset: that would also drop the speaker adaptation (i-vector) learned so far.
             self.resting = True
@@ -114,6 +121,14 @@ class Recognizer:
         if self.decider.utterance_over(partial, quiet_for, self.t):
             return self._heard(self.decider.final(*self._end_utterance(quiet_for), spoken))
         return []
+
+    @property
+    def hearing_words(self) -> bool:
+        """Voice right now, for a while already, with words in it by the decoder's ear: someone
+        is speaking (a knock or a drum hit has voice-like level but rarely words and length)."""
+        quiet = self.voice.quiet_for()
+        return (quiet is not None and quiet < VOICE_NOW_SECONDS and not self.resting
+                and self.voice.utterance().seconds >= WORDS_AFTER_SECONDS and bool(self.partial.strip()))
 
     def another(self) -> Recognizer:
         """A recognizer of its own (the same model and grammar, a fresh decoder)."""

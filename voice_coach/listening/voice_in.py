@@ -128,13 +128,17 @@ class VoiceInput:
 
     def __init__(self, recognizer: Recognizer, guard: EchoGuard, now: Callable[[], float],
                  on_command: Callable[[str], None], note: Callable[[str], None] | None = None,
-                 device: str | int | None = None, block_seconds: float = CHUNK_SECONDS):
+                 device: str | int | None = None, block_seconds: float = CHUNK_SECONDS,
+                 on_voice: Callable[[float], None] | None = None):
         """`note`: where the person is told that the microphone went away or came back (by
         default this module's log, which the terminal and the journal show). `block_seconds`:
         how much audio each callback brings. A session takes 20 ms, for barge-in; `serve`, which
         only waits for "start", takes more: a stream costs per callback (on this machine a bare
-        PortAudio input takes 1.5 % of a core at 20 ms, 0.3 % at 100 ms)."""
+        PortAudio input takes 1.5 % of a core at 20 ms, 0.3 % at 100 ms). `on_voice`: told the
+        session time whenever the person is heard speaking while the coach is silent (the session
+        lowers the music then)."""
         self.recognizer, self.guard, self.now = recognizer, guard, now
+        self.on_voice = on_voice
         self.on_command, self.note, self.device = on_command, note or _LOGGER.warning, device
         self.block_seconds = block_seconds
         self._blocks: queue.Queue[tuple[np.ndarray, float, MicrophoneTime]] = queue.Queue(maxsize=400)
@@ -206,7 +210,11 @@ class VoiceInput:
         # model learns how little, so that a person talking over the coach stands out clearly.
         self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
         self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
-        for heard in self.recognizer.feed(block, coach_talking=self.guard.talking(captured_at)):
+        coach_talking = self.guard.talking(captured_at)
+        heard_now = self.recognizer.feed(block, coach_talking=coach_talking)
+        if self.on_voice is not None and not coach_talking and self.recognizer.hearing_words:
+            self.on_voice(captured_at)
+        for heard in heard_now:
             passed = self.guard.accept(heard.command, heard.phrase, captured_at, heard.spoken_for)
             self.heard.append((heard, passed))
             if passed:
