@@ -326,6 +326,36 @@ def test_a_damaged_or_missing_download_leaves_nothing_behind(tmp_path, model_sit
     assert list((tmp_path / "models").iterdir()) == []
 
 
+def test_the_large_english_model_is_fetched_and_checked_like_the_small_one_and_takes_its_place(
+        tmp_path, model_site, monkeypatch):
+    # The site's archive stands in for the large English one (its pin, its name on the site).
+    monkeypatch.setitem(models.LARGE_MODELS, "en", models.OFFICIAL_MODELS["ko"])
+    small = tmp_path / "models" / "en"
+    (small / "am").mkdir(parents=True)  # a small model already there
+    target = models.download("en", small, size="large")
+    assert target == small and models.is_model(target)
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["en"]
+    assert model_site["ranges"] == [None]
+
+
+def test_a_size_without_an_official_model_is_one_line_and_exit_2():
+    result = run_cli("model", "download", "--lang", "ko", "--size", "large")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "voice-coach: there is no larger official model for 'ko' that takes a grammar; "
+        "the small one is the one to use (model download --lang ko)"]
+    assert "large" in run_cli("model", "--help").stdout
+
+
+def test_the_large_model_says_what_it_costs_before_it_is_fetched(tmp_path):
+    closed = "http://127.0.0.1:9/"
+    result = run_cli("model", "download", "--lang", "en", "--size", "large", env={"VOICE_COACH_MODEL_SITE": closed})
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 2
+    assert lines[0].startswith("vosk-model-en-us-0.22-lgraph: 131 MB to fetch") and "250 MB more memory" in lines[0]
+    assert "cannot download" in lines[1]
+
+
 def test_download_offline_is_one_clear_line(tmp_path):
     closed = "http://127.0.0.1:9/"  # the discard port: nothing listens there
     result = run_cli("model", "download", "--lang", "en", env={"VOICE_COACH_MODEL_SITE": closed})

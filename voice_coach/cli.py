@@ -226,8 +226,12 @@ def cmd_model(args: argparse.Namespace) -> int:
             pass
     # after a progress bar, a message starts on a line of its own
     end_bar = "\n" if sys.stderr.isatty() else ""
+    official = models.official_model(args.lang, args.size)  # none of that size: one line, exit 2
+    if args.size == "large":
+        print(f"{official.name}: {official.size / 1e6:.0f} MB to fetch; loaded it takes about 250 MB more "
+              f"memory than the small model (a Pi 4 or 5 with 2 GB or more)", file=sys.stderr)
     try:
-        path = models.download(args.lang, progress=models.progress_bar)
+        path = models.download(args.lang, progress=models.progress_bar, size=args.size)
     except models.DownloadFailed as err:
         print(f"{end_bar}voice-coach: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -435,10 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--json", action="store_true", help="one JSON object per command")
     listen.set_defaults(handler=cmd_listen)
 
-    model = commands.add_parser("model", help="speech models: status, or download the official small one")
+    model = commands.add_parser("model", help="speech models: status, or download an official one")
     model.add_argument("action", choices=["status", "download"])
     model.add_argument("--lang", default=DEFAULT_LANGUAGE, choices=available_languages())
     model.add_argument("--model", metavar="PATH", help="check this model folder first")
+    model.add_argument("--size", choices=models.SIZES, default="small",
+                       help="download: small (default; 40-90 MB) or large (English: 131 MB, better in noise, "
+                            "about 250 MB more memory; it takes the small one's place)")
     model.add_argument("--if-missing", action="store_true",
                        help="download only when no model for the language is found (make setup uses it)")
     model.set_defaults(handler=cmd_model)
