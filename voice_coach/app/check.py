@@ -16,6 +16,7 @@ import numpy as np
 
 from voice_coach.app.session import SessionOptions, say_once
 from voice_coach.audio.devices import AudioDeviceError, find_device
+from voice_coach.audio.ducking import sound_server
 from voice_coach.audio.pcm import to_speech_pcm
 from voice_coach.core.phrases import load_phrases
 from voice_coach.listening.grammar import build_grammar
@@ -54,6 +55,7 @@ def run_checks(settings: SessionOptions, db: Path, phrase: str) -> Iterator[Resu
     yield _input_level(recording[0] if recording else None)
     yield _model(settings, recording[0] if recording else None)
     yield _database(db)
+    yield _ducking(settings.duck)
 
 
 def _devices(settings: SessionOptions) -> Iterator[Result]:
@@ -166,6 +168,17 @@ def _database(path: Path) -> Result:
     except (LogError, OSError) as err:
         return Result("FAIL", f"training log: {err}", f"make {path.parent} writable, or set VOICE_COACH_DB")
     return Result("PASS", f"training log: {path} is writable")
+
+
+def _ducking(duck: float) -> Result:
+    if duck == 0:
+        return Result("PASS", "music ducking: off (duck = 0)")
+    try:
+        server = sound_server()
+    except Exception as err:  # no libpulse, no server
+        return Result("WARN", f"music ducking: no PulseAudio or PipeWire sound server ({err})",
+                      "music will play on at its own volume under the coach; install pipewire-pulse or pulseaudio")
+    return Result("PASS", f"music ducking: other sounds go {-duck:g} dB down while the coach speaks ({server})")
 
 
 def report(results: Iterator[Result], write: Callable[[str], None]) -> bool:

@@ -395,6 +395,16 @@ class Ducker:
         temporary.replace(path)
 
 
+def sound_server() -> str:
+    """The sound server's name and version ("pulseaudio 16.1", "PulseAudio (on PipeWire 1.0.5)");
+    raises OSError-like errors (any Exception) when there is none to talk to."""
+    import pulsectl
+
+    with pulsectl.Pulse("voice-coach-check") as pulse:
+        info = pulse.server_info()
+        return f"{info.server_name} {info.server_version}"
+
+
 def restore_left_lowered(pulse) -> int:
     """Streams lowered by a session that is no longer running go back to their own volume (a
     session killed mid-sentence cannot do it itself), and so does the volume the server remembers
