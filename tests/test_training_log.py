@@ -125,6 +125,9 @@ def test_an_older_schema_is_migrated_and_keeps_its_data(tmp_path):
     (logged,) = log.sets_of(1)
     assert (logged.exercise, logged.reps_done) == ("Lunge", 8)
     assert log.db.execute("SELECT tempo_factor FROM sets").fetchone()[0] == 1.0
+    # A session from before progression still tells it where the person stands (its sets and reps).
+    (past,) = log.past_sessions("Lunge")
+    assert (past.sets, past.amount, past.reached, past.effort) == (1, 8, True, None)
     log.close()
 
 

@@ -11,6 +11,7 @@ import traceback
 import wave
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,14 @@ from voice_coach import __version__
 from voice_coach.app import config, logs, service
 from voice_coach.app.check import report, run_checks
 from voice_coach.app.serve import serve
-from voice_coach.app.session import SessionOptions, run_text_session, run_voice_session, say_once, simulate_session
+from voice_coach.app.session import (
+    SessionOptions,
+    run_text_session,
+    run_voice_session,
+    say_once,
+    simulate_session,
+    todays_targets,
+)
 from voice_coach.audio.devices import AudioDeviceError
 from voice_coach.audio.ducking import DEFAULT_DUCK_DB
 from voice_coach.audio.pcm import read_wav, to_speech_pcm
@@ -106,7 +114,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     ref, plan = load_script(_workout_name(settings), args.variation)
     phrases = load_phrases(settings.language)
-    options = replace(SessionOptions.from_config(settings), db=args.db, resume=args.resume, listen=not args.no_listen)
+    options = replace(SessionOptions.from_config(settings), db=args.db, resume=args.resume, listen=not args.no_listen,
+                      date=args.date)
+    if args.date is not None and not args.simulate:
+        raise UsageProblem("--date goes with --simulate: a live session takes place now")
     if args.simulate:
         try:
             schedule = parse_schedule(args.commands or "")
@@ -120,6 +131,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.text:
         return run_text_session(ref, plan, phrases, options)
     return run_voice_session(ref, plan, phrases, options)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Today's targets per exercise (or on --date), from the training log, and why."""
+    plan = load_script(args.script, args.variation)[1]
+    db = args.db or default_db_path()
+    moment = args.date or datetime.now(UTC)
+    log = TrainingLog(db if db.exists() else ":memory:")  # looking must not create a log
+    try:
+        targets = list(todays_targets(log, plan, moment.astimezone().date()).values())
+    finally:
+        log.close()
+    if args.json:
+        for target in targets:
+            print(json.dumps(_target_json(target), ensure_ascii=False))
+        return EXIT_OK
+    print(f"{plan.name}, {moment.astimezone().date().isoformat()}:")
+    width = max(len(target.exercise) for target in targets)
+    for target in targets:
+        amount = f"{target.reps} reps" if target.reps is not None else f"{target.hold_seconds:g} s hold"
+        print(f"  {target.exercise:<{width}}  {target.sets} x {amount:<10}  rest {target.rest_seconds:g} s  "
+              f"({target.rule}: {target.reason()})")
+    return EXIT_OK
+
+
+def _target_json(target) -> dict:
+    last = target.last
+    return {"exercise": target.exercise, "sets": target.sets, "reps": target.reps,
+            "hold_seconds": target.hold_seconds, "rest_seconds": target.rest_seconds, "rule": target.rule,
+            "change": target.change, "why": target.reason(),
+            "last": None if last is None else {"date": last.day.isoformat(), "sets": last.sets,
+                                               "amount": last.amount, "reached": last.reached,
+                                               "effort": last.effort}}
+
+
+def _moment(text: str) -> datetime:
+    """An argparse type: an ISO date or date and time (local time unless it says otherwise)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-12-01 or 2026-12-01T18:00") from None
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 def cmd_say(args: argparse.Namespace) -> int:
@@ -388,6 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
     show.set_defaults(handler=cmd_show)
 
+    targets = commands.add_parser("plan", help="today's targets per exercise from the training log, and why")
+    targets.add_argument("script", metavar="NAME|PATH")
+    targets.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
+    targets.add_argument("--json", action="store_true", help="one JSON object per exercise")
+    targets.add_argument("--db", type=Path, metavar="PATH", help="training log database (default: the usual one)")
+    targets.add_argument("--date", type=_moment, metavar="ISO", help="the targets for that day (default: today)")
+    targets.set_defaults(handler=cmd_plan)
+
     run = commands.add_parser("run", help="run a workout (--text: keyboard and screen; --simulate: instantly)")
     run.add_argument("script", metavar="NAME|PATH", nargs="?",
                      help="the workout (default: `workout` in the settings file)")
@@ -401,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--variation", metavar="NAME", help="use the script's variation of that name")
     run.add_argument("--resume", action="store_true", help="continue the last unfinished session of this script")
     run.add_argument("--no-listen", action="store_true", help="speak, but take commands from the keyboard only")
+    run.add_argument("--date", type=_moment, metavar="ISO",
+                     help="with --simulate and --db: when the simulated session takes place (e.g. 2026-12-01T18:00)")
     run.add_argument("--db", type=Path, metavar="PATH", help="training log database (default: $VOICE_COACH_DB or "
                      "~/.local/share/voice-coach/voice-coach.db; simulations log only when given)")
     _setting_arguments(run)

@@ -11,7 +11,8 @@ import logging
 import queue
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -26,6 +27,7 @@ from voice_coach.core.engine.machine import Engine, SetRecord, Settings
 from voice_coach.core.events import Event
 from voice_coach.core.phrases import Phrases, load_phrases
 from voice_coach.core.plan import Plan
+from voice_coach.core.progression import Target, announcement, apply_targets, target_for
 from voice_coach.core.simulate import ScheduledCommand, simulate
 from voice_coach.core.timeline import SpeechEstimator, Verbosity, words_per_minute_estimator
 from voice_coach.listening.grammar import build_grammar
@@ -64,6 +66,8 @@ class SessionOptions:
     input_device: str | None = None
     verbosity: Verbosity = Verbosity.FULL
     """How much the coach says."""
+    date: datetime | None = None
+    """When a simulated session takes place (--date), for its log and its targets; None: now."""
     duck: float = DEFAULT_DUCK_DB
     """Other sounds on the sound server go this many dB down while the coach or the person
     speaks (0: never)."""
@@ -91,20 +95,37 @@ class Training:
     recorder: SessionRecorder
     done: list[SetRecord]
     last_time: dict[str, tuple[int, int]]
+    plan: Plan
+    """The plan with today's targets from the log (core/progression.py)."""
+    progress: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    """Per exercise, how today's target follows from last time (said at its first set)."""
+
+    def engine(self, phrases: Phrases, clock, settings: Settings) -> Engine:
+        """The session's engine: today's plan, what an interrupted run already did, what was done before."""
+        return Engine(self.plan, phrases, clock, settings, done=self.done, last_time=self.last_time,
+                      progress=self.progress)
 
 
-def open_log(path: Path | None) -> TrainingLog:
+def open_log(path: Path | None, clock: Callable[[], datetime] | None = None) -> TrainingLog:
     try:
-        return TrainingLog(path or default_db_path())
+        return TrainingLog(path or default_db_path(), clock)
     except LogError as err:
         _LOGGER.error("%s; this session is kept in memory only", err)
-        return TrainingLog(":memory:")
+        return TrainingLog(":memory:", clock)
+
+
+def todays_targets(log: TrainingLog, plan: Plan, today: date, before_session: int | None = None
+                   ) -> dict[str, Target]:
+    """Each exercise's target for `today` from its earlier sessions in the log."""
+    return {exercise.name: target_for(exercise, log.past_sessions(exercise.name, before_session), today)
+            for exercise in plan.exercises}
 
 
 def start_training(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: str,
-                   ask: Callable[[str], bool] | None = None) -> Training:
-    """Open the log, decide whether this run continues an interrupted one, and start recording."""
-    log = open_log(options.db)
+                   ask: Callable[[str], bool] | None = None, clock: Callable[[], datetime] | None = None) -> Training:
+    """Open the log, decide whether this run continues an interrupted one, set today's targets
+    from the sessions before, and start recording. `clock`: the log's time (a dated simulation's)."""
+    log = open_log(options.db, clock)
     script_hash = hashlib.sha256(ref.path.read_bytes()).hexdigest()
     unfinished = log.unfinished_session(ref.name, within=None if options.resume else RESUME_WINDOW)
     session_id, done = None, []
@@ -135,7 +156,10 @@ def start_training(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: st
         previous = log.last_time(exercise.name, before_session=session_id)
         if previous:
             last_time[exercise.name] = previous
-    return Training(SessionRecorder(log, session_id), done, last_time)
+    targets = todays_targets(log, plan, log.clock().astimezone().date(), before_session=session_id)
+    log.record_targets(session_id, targets.values())
+    progress = {name: said for name, target in targets.items() if (said := announcement(target))}
+    return Training(SessionRecorder(log, session_id), done, last_time, apply_targets(plan, targets), progress)
 
 
 def ask_on_keyboard(question: str) -> bool:
@@ -171,18 +195,24 @@ def workout_phrases(plan: Plan, phrases: Phrases, verbosity: Verbosity = Verbosi
 
 
 def simulate_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: SessionOptions,
-                     schedule: list[ScheduledCommand], as_json: bool, stdout: TextIO = sys.stdout) -> bool:
+                     schedule: list[ScheduledCommand], as_json: bool, stdout: TextIO | None = None) -> bool:
     """Print the simulated timeline; returns whether it ended waiting for a 'ready' nobody said.
     A simulation is not training: it is logged only into a database named with --db."""
     clock = FakeClock()
-    training = start_training(ref, plan, options, "simulate") if options.db else None
-    engine = Engine(plan, phrases, clock, options.engine_settings(words_per_minute_estimator()),
-                    done=training.done if training else (), last_time=training.last_time if training else None)
+    settings = options.engine_settings(words_per_minute_estimator())
+    if options.db:
+        # Dated (--date) or now: the log's times are the simulated session's, on the fake clock.
+        start = options.date or datetime.now(UTC)
+        training = start_training(ref, plan, options, "simulate",
+                                  clock=lambda: start + timedelta(seconds=clock.now()))
+        engine = training.engine(phrases, clock, settings)
+    else:
+        training, engine = None, Engine(plan, phrases, clock, settings)
     result = simulate(engine, clock, schedule)
     if training:
         training.recorder.deliver(result.events)
-    for event in result.events:
-        print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event.line(), file=stdout)
+    for event in result.events:  # sys.stdout looked up now: a test may have replaced it
+        print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event.line(), file=stdout or sys.stdout)
     return result.waiting_forever
 
 
@@ -195,7 +225,7 @@ def run_text_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Sess
     training = training or start_training(ref, plan, options, "text", _keyboard_question())
     clock = MonotonicClock()
     # The screen shows each sentence for as long as it would take to say at --rate.
-    engine = Engine(plan, phrases, clock, options.engine_settings(), done=training.done, last_time=training.last_time)
+    engine = training.engine(phrases, clock, options.engine_settings())
     return run_live_session(engine, clock, Tee(ScreenOutput(), training.recorder))
 
 
@@ -206,7 +236,7 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     try:
         renderer = make_renderer(options.voice, options.rate, phrases.language)
         cache = SpeechCache(renderer, default_cache_dir())
-        texts = workout_phrases(plan, phrases, options.verbosity)
+        texts = workout_phrases(training.plan, phrases, options.verbosity)
         screen.note(f"Preparing the coach's voice ({len(texts)} phrases) …")
         cache.prepare(texts[:PRELOAD_BEFORE_START])
     except (SpeechError, OSError) as err:
@@ -229,7 +259,7 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     cache.prepare_in_background(texts[PRELOAD_BEFORE_START:])
     fallback = words_per_minute_estimator(options.rate)
     settings = options.engine_settings(lambda text: cache.duration(text) or fallback(text))
-    engine = Engine(plan, phrases, clock, settings, done=training.done, last_time=training.last_time)
+    engine = training.engine(phrases, clock, settings)
     commands: queue.Queue[object] = queue.Queue()
     listener = (start_listening(options, phrases, clock, guard, commands.put, on_voice=ducker.voice)
                 if options.listen else None)

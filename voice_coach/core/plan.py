@@ -73,6 +73,9 @@ class ExercisePlan:
     block: str | None = None
     round: int | None = None
     rounds: int | None = None
+    hold_range: tuple[float, float] | None = None
+    progression: str = "double"
+    """How its numbers move from session to session (core/progression.py)."""
 
     @property
     def rep_seconds(self) -> float:
@@ -161,7 +164,8 @@ def compile_plan(workout: Workout, variation: str | None = None) -> Plan:
     for index, (exercise, block, round_number, rounds, rest_after) in enumerate(items):
         is_last = index == len(items) - 1
         exercises.append(
-            _exercise_plan(exercise, _variation(exercise, wanted), block, round_number, rounds, rest_after, is_last)
+            _exercise_plan(exercise, _variation(exercise, wanted), block, round_number, rounds, rest_after, is_last,
+                           workout.progression)
         )
     return Plan(
         name=workout.name,
@@ -194,6 +198,7 @@ def _exercise_plan(
     rounds: int | None,
     block_rest: float | None,
     is_last: bool,
+    progression: str = "double",
 ) -> ExercisePlan:
     sets = _pick(variation, exercise, "sets")
     reps = _pick(variation, exercise, "reps")
@@ -251,4 +256,6 @@ def _exercise_plan(
         block=block,
         round=round_number,
         rounds=rounds,
+        hold_range=(hold.min, hold.max) if hold is not None else None,
+        progression=_pick(variation, exercise, "progression") or progression,
     )

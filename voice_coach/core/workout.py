@@ -176,6 +176,23 @@ class _ExerciseFields(_Strict):
     mistakes: list[Mistake] = Field(
         default_factory=list, description="Mistakes to avoid, rotated with the tips"
     )
+    progression: Literal["double", "reps", "fixed"] | None = Field(
+        None, description="How the numbers move from session to session: double (the default: a rep more "
+        "each time all reps were reached, at the top of the rep range a set more), reps (reps only), "
+        "fixed (always the usual numbers)")
+
+    def _check_progression(self) -> None:
+        """An explicit rule needs a range to move along (reps 12-15, sets 2-4, hold_seconds 20-40)."""
+        if self.progression not in ("double", "reps"):
+            return
+        amount = self.reps if self.reps is not None else self.hold_seconds
+        moves = amount is not None and amount.max > amount.min
+        if self.progression == "double" and self.sets is not None:
+            moves = moves or self.sets.max > self.sets.min
+        if not moves:
+            what = "reps or sets" if self.progression == "double" else "reps"
+            raise ValueError(f"progression: {self.progression} needs a range of {what} to move along "
+                             f"(e.g. reps: 12-15), or progression: fixed")
 
 
 class Variation(_ExerciseFields):
@@ -196,6 +213,7 @@ class Variation(_ExerciseFields):
     def _not_both(self) -> Variation:
         if self.reps is not None and self.hold_seconds is not None:
             raise ValueError("give reps or hold_seconds, not both (a set is counted or timed)")
+        self._check_progression()
         return self
 
 
@@ -222,6 +240,7 @@ class Exercise(_ExerciseFields):
             raise ValueError("give reps or hold_seconds, not both (a set is counted or timed)")
         if self.hold_seconds is not None and self.sides == "alternating":
             raise ValueError("a timed hold cannot alternate sides rep by rep; use sides: each")
+        self._check_progression()
         names = [variation.name.casefold() for variation in self.variations]
         if len(set(names)) != len(names):
             raise ValueError("two variations share a name; give each its own")
@@ -266,4 +285,6 @@ class Workout(_Strict):
     spoken_names: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], list[Name]] = Field(
         default_factory=dict, description="Per language (ISO 639 code), the names a person may say to "
         "start this workout from `voice-coach serve` (\"start NAME\"); the title is used when absent")
+    progression: Literal["double", "reps", "fixed"] = Field(
+        "double", description="The progression rule of every exercise that names none (see an exercise's)")
     exercises: list[Item] = Field(min_length=1, max_length=100, description="Exercises or blocks")

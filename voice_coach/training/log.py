@@ -11,7 +11,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 from voice_coach import user_dirs
 from voice_coach.core.errors import VoiceCoachError
 from voice_coach.core.events import Event, StateChange
+from voice_coach.core.progression import PastSession, Target
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sessions and their sets
@@ -61,6 +62,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sets_by_exercise ON sets (exercise, ended_at);
     """,
+    # 3: progression: what each session aimed at per exercise, and the effort said after a set
+    """
+    ALTER TABLE sets ADD COLUMN effort TEXT;
+    CREATE TABLE targets (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        exercise TEXT NOT NULL,
+        sets INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        rest_seconds REAL NOT NULL,
+        rule TEXT NOT NULL,
+        change TEXT NOT NULL,
+        PRIMARY KEY (session_id, exercise)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _LOGGER = logging.getLogger(__name__)
@@ -78,8 +93,6 @@ def default_db_path() -> Path:
     return user_dirs.data_dir() / "voice-coach.db"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -121,8 +134,10 @@ def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int
 class TrainingLog:
     """One database connection, used from one thread at a time (a lock guards it)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, clock: Callable[[], datetime] | None = None):
+        """`clock`: what time it is (UTC); a simulated session gives its own dated clock."""
         self.path = Path(path)
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         try:
             if str(path) != ":memory:":
@@ -151,6 +166,10 @@ class TrainingLog:
         with self._lock:
             self.db.close()
 
+    def now_text(self) -> str:
+        """The time now (the log's clock), as the log writes it."""
+        return self.clock().astimezone(UTC).isoformat(timespec="milliseconds")
+
     def _write(self, sql: str, args: Iterable[object] = ()) -> int:
         with self._lock:
             with self.db:
@@ -162,7 +181,7 @@ class TrainingLog:
                       variation: str | None = None) -> int:
         return self._write(
             "INSERT INTO sessions (script, workout, script_hash, started_at, mode, variation) VALUES (?,?,?,?,?,?)",
-            (script, workout, script_hash, _now(), mode, variation),
+            (script, workout, script_hash, self.now_text(), mode, variation),
         )
 
     def reopen_session(self, session_id: int) -> None:
@@ -170,7 +189,7 @@ class TrainingLog:
         self.add_event(session_id, "resumed", "continued after an interruption")
 
     def end_session(self, session_id: int, how: str) -> None:
-        self._write("UPDATE sessions SET ended_at = ?, ended_how = ? WHERE id = ?", (_now(), how, session_id))
+        self._write("UPDATE sessions SET ended_at = ?, ended_how = ? WHERE id = ?", (self.now_text(), how, session_id))
 
     def add_set(self, session_id: int, data: dict, started_at: str | None) -> None:
         """One side of one set as it ended; a set done again (after 'back') replaces its first try."""
@@ -183,12 +202,13 @@ class TrainingLog:
                  tempo_factor = excluded.tempo_factor, started_at = excluded.started_at,
                  ended_at = excluded.ended_at, ended_by = excluded.ended_by""",
             (session_id, data["position"], data["exercise"], data["set"], data.get("side") or "",
-             data["reps_planned"], data["reps_done"], data.get("tempo", 1.0), started_at, _now(), data["ended_by"]),
+             data["reps_planned"], data["reps_done"], data.get("tempo", 1.0), started_at, self.now_text(),
+             data["ended_by"]),
         )
 
     def add_event(self, session_id: int, kind: str, detail: str | None = None) -> None:
         self._write("INSERT INTO session_events (session_id, at, kind, detail) VALUES (?,?,?,?)",
-                    (session_id, _now(), kind, detail))
+                    (session_id, self.now_text(), kind, detail))
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -208,7 +228,7 @@ class TrainingLog:
         if not sessions:
             return None
         started = datetime.fromisoformat(sessions[0].started_at)
-        if within is not None and datetime.now(UTC) - started > within:
+        if within is not None and self.clock() - started > within:
             return None
         return sessions[0]
 
@@ -236,6 +256,40 @@ class TrainingLog:
             """SELECT s.started_at, COUNT(DISTINCT t.set_number), SUM(t.reps_done), MAX(t.reps_done)
                FROM sets t JOIN sessions s ON s.id = t.session_id
                WHERE t.exercise = ? GROUP BY s.id ORDER BY s.started_at""", (exercise,))
+
+    def record_targets(self, session_id: int, targets: Iterable[Target]) -> None:
+        """What this session aims at per exercise (the next session's progression starts from it)."""
+        for target in targets:
+            self._write(
+                """INSERT OR REPLACE INTO targets (session_id, exercise, sets, amount, rest_seconds, rule, change)
+                   VALUES (?,?,?,?,?,?,?)""",
+                (session_id, target.exercise, target.sets, int(target.amount), target.rest_seconds, target.rule,
+                 target.change))
+
+    def past_sessions(self, exercise: str, before_session: int | None = None) -> list[PastSession]:
+        """The earlier sessions of `exercise`, oldest first: what each aimed at (its recorded
+        target; for a session from before progression, the sets done and the reps planned) and
+        whether every set reached its reps. Sessions with no set of it done are not counted."""
+        rows = self._rows(
+            """SELECT s.id, s.started_at, t.set_number, t.side, t.reps_planned, t.reps_done, t.effort,
+                      g.sets, g.amount
+               FROM sets t JOIN sessions s ON s.id = t.session_id
+               LEFT JOIN targets g ON g.session_id = s.id AND g.exercise = t.exercise
+               WHERE t.exercise = ? AND s.id != COALESCE(?, -1)
+               ORDER BY s.started_at, s.id, t.ended_at""", (exercise, before_session))
+        sessions: dict[int, list[tuple]] = {}
+        for row in rows:
+            sessions.setdefault(row[0], []).append(row)
+        past = []
+        for sets in sessions.values():
+            started = datetime.fromisoformat(sets[0][1])
+            aimed_sets = sets[0][7] if sets[0][7] is not None else len({row[2] for row in sets})
+            amount = sets[0][8] if sets[0][8] is not None else max(row[4] for row in sets)
+            full = {row[2] for row in sets if row[5] >= row[4]} - {row[2] for row in sets if row[5] < row[4]}
+            efforts = [row[6] for row in sets if row[6]]
+            past.append(PastSession(started.astimezone().date(), aimed_sets, amount,
+                                    len(full) >= aimed_sets, efforts[-1] if efforts else None))
+        return past
 
     def last_time(self, exercise: str, before_session: int | None = None) -> tuple[int, int] | None:
         """(sets, most reps in a set) the last time `exercise` was done, in an earlier session."""
@@ -273,7 +327,7 @@ class SessionRecorder:
         elif event.kind == "state":
             state = data.get("state")
             if state == StateChange.SET_START:
-                self._set_started = _now()
+                self._set_started = self.log.now_text()
             elif state == StateChange.SET_END:
                 self.log.add_set(self.session_id, data, self._set_started)
             elif state in (StateChange.PAUSED, StateChange.RESUMED):

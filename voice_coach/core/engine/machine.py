@@ -35,9 +35,12 @@ SHORT_REST_SECONDS = 5.0
 
 class Engine:
     def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None,
-                 done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None):
+                 done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None,
+                 progress: dict[str, tuple[str, dict]] | None = None):
         """`done`: set parts finished in an earlier, interrupted run of this workout (they are left out).
-        `last_time`: per exercise name, (sets, best reps) the previous time, said at its first set."""
+        `last_time`: per exercise name, (sets, best reps) the previous time, said at its first set.
+        `progress`: per exercise name, how today's target follows from the last time (a phrase key
+        and its values, see core/progression.announcement), said instead at its first set."""
         self.plan = plan
         self.phrases = phrases
         self.clock = clock
@@ -45,6 +48,7 @@ class Engine:
         earlier = {(record.exercise, record.set, record.side): record for record in done}
         self.steps: list[Step] = build_steps(plan, phrases, frozenset(earlier))
         self.last_time = dict(last_time or {})
+        self.progress = dict(progress or {})
         self.resumed = bool(earlier)
         self.mode = Mode.RUNNING
         self.index = 0
@@ -211,7 +215,11 @@ class Engine:
             assert exercise is not None
             sentences = [self._announcement(exercise, step)]
             previous = self.last_time.pop(exercise.name, None)  # once per exercise, at its first set
-            if previous and previous[1]:
+            progress = self.progress.pop(exercise.name, None)
+            if progress:
+                key, values = progress
+                sentences.insert(0, say(key, **{**values, "sets": self._amount("sets", values["sets"])}))
+            elif previous and previous[1]:
                 sentences.insert(0, say("last_time", sets=self._amount("sets", previous[0]), reps=previous[1]))
             if self.settings.auto_start_seconds is None and not self._taught_ready:
                 self._taught_ready = True
