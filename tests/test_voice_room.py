@@ -4,9 +4,9 @@ records the sink's monitor with the real Vosk model, and the session obeys the p
 the coach's own voice.
 
 espeak-ng's Korean is rough and most of it is misheard, so the person says what is heard
-best: "정지" and "계속해" in the voice and at the speeds below (the short "계속" at 200 words a
-minute was recognized in every one of 24 placements offline, but with a confidence of 0.4-0.9,
-below what real talk taught the listener to ask of a two-syllable phrase). In the session their
+best: "정지" in espeak-ng's male variant, and to resume its female variant's "계속해", "이어서"
+or "계속" (its male "계속해" came out as the fillers "예 그래" about half the time, which made the
+pause-and-resume test fail one run in two). In the session their
 recognition still depends on what came before, so the person says a command again when the coach
 did not react, as people do (benchmarks/listen_room.py measures how often speech is understood).
 """
@@ -42,8 +42,11 @@ def room():
 
 def say_until_obeyed(session: ListeningSession, clip, state: str, tries: int = 4):
     """Say the clip in a gap of the coach's talk, and again if the session did not react, as a
-    person does when not understood; returns the state event, or None after `tries` tries."""
-    for _ in range(tries):
+    person does when not understood (a list of clips: each try the next way of saying it);
+    returns the state event, or None after `tries` tries."""
+    clips = clip if isinstance(clip, list) else [clip]
+    for attempt in range(tries):
+        clip = clips[attempt % len(clips)]
         assert wait_until(lambda: not session.coach_talking, 20), "the coach never stopped talking"
         time.sleep(0.3)
         before = len(session.events)
@@ -55,7 +58,12 @@ def say_until_obeyed(session: ListeningSession, clip, state: str, tries: int = 4
 
 
 def test_spoken_pause_and_resume_drive_the_session_and_the_coach_never_obeys_itself(tmp_path):
-    pause, resume = person_clip(tmp_path, "정지", speed=175), person_clip(tmp_path, "계속해", speed=175)
+    pause = person_clip(tmp_path, "정지", speed=175)
+    # espeak-ng's male Korean "계속해" is heard as the fillers "예 그래" about half the time; its
+    # female variant's resume phrases are heard far better (offline: 10 of 12 against 1 of 3).
+    # A person not understood says it again, or another way: so does this one.
+    resume = [person_clip(tmp_path, text, voice="ko+f3", speed=speed)
+              for text, speed in (("계속해", 175), ("이어서", 175), ("계속", 200), ("계속해", 150))]
     with ListeningSession(PLAN) as session:
         assert session.wait_for(is_state("set_end"), 60), "the first set did not end"
         assert say_until_obeyed(session, pause, "paused"), f"not paused; heard {session.listener.heard}"
@@ -65,7 +73,7 @@ def test_spoken_pause_and_resume_drive_the_session_and_the_coach_never_obeys_its
     # Only the person's two commands reached the session: whatever the decoder made of the
     # coach's own voice (it often hears "멈춰" or "그만" in it) was held back by the echo guard.
     assert passed == ["pause", "resume"]
-    assert commands[:2] == ["정지", "계속해"]
+    assert commands[0] == "정지" and commands[1] in ("계속해", "이어서", "계속")
 
 
 def test_pause_said_over_the_coachs_voice_silences_it(tmp_path):
