@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
 from conftest import run_cli
-from engine_helpers import inline_plan
+from engine_helpers import inline_plan, run
 
 from voice_coach import cli
 from voice_coach.core.progression import AWAY_DAYS, PastSession, levels, target_for
@@ -142,3 +143,132 @@ def test_plan_without_a_log_is_the_first_session_and_dates_must_be_dates(tmp_pat
     assert result.returncode == 2 and "is not a date such as 2026-12-01" in result.stderr
     result = run_cli("run", "reverse-lunge", "--text", "--date", "2026-12-01")
     assert result.returncode == 2 and "--date goes with --simulate" in result.stderr
+
+
+# ----- effort and reps by voice: the engine on a fake clock -----------------------------------
+
+TWO_SETS = """
+name: Lunges
+exercises:
+  - name: Reverse lunge
+    sets: 2
+    reps: 3
+    tempo:
+      - {name: down, seconds: 1}
+      - {name: up, seconds: 1}
+    rest: {between_sets: 20}
+"""
+
+
+def _states(events, state: str):
+    return [event for event in events if event.kind == "state" and event.data.get("state") == state]
+
+
+def test_after_the_last_set_the_coach_asks_how_it_was_and_takes_the_answer_for_a_moment():
+    events = run(inline_plan(TWO_SETS), auto_start=0.0)
+    (asked,) = [e for e in events if e.kind == "say" and e.text == "How was that: easy, good or hard?"]
+    (last_set,) = [e for e in _states(events, "set_end") if e.data["set"] == 2]
+    assert asked.t == last_set.t  # after the last set only, at once
+    window = next(e for e in _states(events, "asking") if e.data["effort"])
+    answered = run(inline_plan(TWO_SETS), f"{asked.t + 4:.1f} hard", auto_start=0.0)
+    (effort,) = _states(answered, "effort")
+    assert (effort.data["effort"], effort.data["set"]) == ("hard", 2)
+    assert any(e.text == "Hard: noted." for e in answered if e.kind == "say")
+    late = run(inline_plan(TWO_SETS), f"{window.data['until'] + 0.5:.1f} hard", auto_start=0.0)
+    not_understood = "Sorry, say help to hear what you can say."
+    assert _states(late, "effort") == [] and any(e.text == not_understood for e in late if e.kind == "say")
+    quiet = run(inline_plan(TWO_SETS), auto_start=0.0)
+    assert _states(quiet, "effort") == []  # silence skips it; the workout ends as before
+
+
+def test_i_did_ten_after_a_set_corrects_its_reps_and_is_not_taken_during_one():
+    events = run(inline_plan(TWO_SETS), auto_start=0.0)
+    first_end = _states(events, "set_end")[0]
+    second_start = _states(events, "set_start")[1]
+    corrected = run(inline_plan(TWO_SETS), f"{first_end.t + 2:.1f} i did two", auto_start=0.0)
+    (correction,) = _states(corrected, "reps_corrected")
+    assert (correction.data["set"], correction.data["reps_done"], correction.data["reps_planned"]) == (1, 2, 3)
+    assert any(e.text == "2 reps: noted." for e in corrected if e.kind == "say")
+    during = run(inline_plan(TWO_SETS), f"{second_start.t + 1:.1f} i did two", auto_start=0.0)
+    assert _states(during, "reps_corrected") == []
+    absurd = run(inline_plan(TWO_SETS), f"{first_end.t + 2:.1f} i did 30", auto_start=0.0)
+    assert _states(absurd, "reps_corrected") == []  # not a count this set can have had
+
+
+def test_answers_in_korean_and_typed_forms():
+    from voice_coach.core.phrases import load_phrases
+
+    korean, english = load_phrases("ko"), load_phrases("en")
+    assert korean.answer_for("힘들었어") == ("effort", "hard")  # typed as one word, heard as 힘들었 어
+    assert korean.answer_for("열 개 했어") == ("did", 10) == korean.answer_for("열개 했어")
+    assert korean.answer_for("12개 했어") == ("did", 12)
+    assert english.answer_for("I did ten") == ("did", 10) == english.answer_for("i did 10")
+    assert english.answer_for("it was easy") == ("effort", "easy")
+    assert english.answer_for("next") is None and english.command_for("next") == "next"
+
+
+def test_a_hard_session_holds_the_level_with_the_longest_rest_and_a_corrected_set_counts_as_missed(tmp_path, capsys):
+    db = str(tmp_path / "log.db")
+    # The first session's timeline (3 x 12, as every first session), to know when to answer.
+    timeline = [json.loads(line) for line in _cli(capsys, "run", "reverse-lunge", "--simulate", "--auto-start", "0",
+                                                    "--json").splitlines()]
+    question = next(e for e in timeline if e.get("text") == "How was that: easy, good or hard?")
+    _cli(capsys, "run", "reverse-lunge", "--simulate", "--auto-start", "0", "--db", db,
+         "--date", "2026-12-01T18:00", "--commands", f"{question['t'] + 2:.0f} hard")
+    hard = json.loads(_cli(capsys, "plan", "reverse-lunge", "--db", db, "--date", "2026-12-03", "--json"))
+    assert (hard["sets"], hard["reps"], hard["rest_seconds"], hard["change"]) == (3, 12, 90, "hard")
+    assert hard["last"]["effort"] == "hard"
+    # The next session (its timeline from a copy of the log: its first set says why it holds),
+    # with ten of the first set's twelve on its second side.
+    with sqlite3.connect(db) as source, sqlite3.connect(tmp_path / "copy.db") as copy:
+        source.backup(copy)  # the log is in WAL mode: a file copy could miss what is in its journal
+    timeline = [json.loads(line) for line in _cli(capsys, "run", "reverse-lunge", "--simulate", "--auto-start", "0",
+                                                    "--json", "--db", str(tmp_path / "copy.db"),
+                                                    "--date", "2026-12-03T18:00").splitlines()]
+    set_end = [e for e in timeline if e.get("state") == "set_end"][1]
+    _cli(capsys, "run", "reverse-lunge", "--simulate", "--auto-start", "0", "--db", db,
+         "--date", "2026-12-03T18:00", "--commands", f"{set_end['t'] + 2:.0f} i did ten")
+    missed = json.loads(_cli(capsys, "plan", "reverse-lunge", "--db", db, "--date", "2026-12-05", "--json"))
+    assert (missed["sets"], missed["reps"], missed["change"]) == (3, 12, "missed")
+
+
+# ----- the answers' own grammar, only while the coach waits (real Vosk: the Korean model) --------
+
+def _heard_answers(tmp_path, text: str, asking: bool) -> list[str]:
+    import subprocess
+
+    import numpy as np
+
+    from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
+    from voice_coach.core.events import Event, StateChange
+    from voice_coach.core.phrases import load_phrases
+    from voice_coach.listening.grammar import build_grammar, with_answers
+    from voice_coach.listening.models import find_model
+    from voice_coach.listening.recognizer import Recognizer, load_model
+    from voice_coach.listening.voice_in import EchoGuard, MicrophoneTime, VoiceInput
+
+    phrases = load_phrases("ko")
+    commands = build_grammar(phrases)
+    recognizer = Recognizer(load_model(find_model("ko").path), commands, with_answers(commands, phrases))
+    taken: list[str] = []
+    listener = VoiceInput(recognizer, EchoGuard(), now=lambda: 0.0, on_command=taken.append)
+    if asking:
+        listener.deliver([Event(0.0, "state", None, {"state": StateChange.ASKING, "until": 6.0, "effort": True})])
+    path = tmp_path / "answer.wav"
+    # espeak-ng's female Korean variant: its answers are the ones it says recognizably.
+    subprocess.run(["espeak-ng", "-v", "ko+f3", "-s", "175", "-w", str(path), text], check=True, timeout=30)
+    samples, rate = read_wav(path)
+    quiet = np.zeros(int(0.5 * SPEECH_RATE), np.int16)
+    microphone = np.concatenate([quiet, to_speech_pcm(samples, rate), quiet, quiet, quiet])
+    position, chunk = MicrophoneTime(stream=1, start=0.0), int(SPEECH_RATE * 0.02)
+    for first in range(0, len(microphone), chunk):
+        block = microphone[first:first + chunk]
+        listener.process(block, (first + len(block)) / SPEECH_RATE, position.at(len(block)))
+    return taken
+
+
+def test_answers_are_heard_while_the_coach_waits_for_one_and_not_otherwise(tmp_path):
+    assert _heard_answers(tmp_path, "다섯 개", asking=True) == ["다섯 개"]
+    assert _heard_answers(tmp_path, "어려워", asking=True) == ["어려웠 어"]  # hard, as the model writes it
+    assert _heard_answers(tmp_path, "다섯 개", asking=False) == []
+    assert _heard_answers(tmp_path, "어려워", asking=False) == []

@@ -30,7 +30,7 @@ from voice_coach.core.plan import Plan
 from voice_coach.core.progression import Target, announcement, apply_targets, target_for
 from voice_coach.core.simulate import ScheduledCommand, simulate
 from voice_coach.core.timeline import SpeechEstimator, Verbosity, words_per_minute_estimator
-from voice_coach.listening.grammar import build_grammar
+from voice_coach.listening.grammar import build_grammar, with_answers
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
 from voice_coach.listening.voice_in import EchoGuard, VoiceInput
@@ -264,7 +264,8 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     listener = (start_listening(options, phrases, clock, guard, commands.put, on_voice=ducker.voice)
                 if options.listen else None)
     try:
-        return run_live_session(engine, clock, Tee(output, training.recorder), commands=commands,
+        listeners = (training.recorder,) if listener is None else (training.recorder, listener)
+        return run_live_session(engine, clock, Tee(output, *listeners), commands=commands,
                                 listening=listener is not None)
     finally:
         if listener is not None:
@@ -285,7 +286,8 @@ def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: Ech
         _LOGGER.warning("%s", err)
         return None
     try:
-        recognizer = Recognizer(load_model(model.path), build_grammar(phrases))
+        commands = build_grammar(phrases)
+        recognizer = Recognizer(load_model(model.path), commands, with_answers(commands, phrases))
         listener = VoiceInput(recognizer, guard, clock.now, on_command, device=options.input_device,
                               on_voice=on_voice)
         listener.start()

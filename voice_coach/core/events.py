@@ -25,6 +25,14 @@ class StateChange(StrEnum):
     """Whatever was handed out for after this moment no longer holds: the voice drops it."""
     VOLUME = "volume"
     FINISHED = "finished"
+    ASKING = "asking"
+    """The coach waits for an answer until `until` (session seconds): how the exercise felt
+    (`effort`: true, after its last set) or the reps of the set just done (listening takes the
+    answers' grammar for that moment)."""
+    EFFORT = "effort"
+    """The person said how the exercise felt (`effort`: easy, good, hard), for its last set."""
+    REPS_CORRECTED = "reps_corrected"
+    """The person said how many reps the set just done really had (`reps_done`)."""
 
 
 class DeviceChange(StrEnum):

@@ -27,6 +27,9 @@ IDLE_COMMANDS = ("start_workout", "list_workouts", "start_named")
 """What a waiting coach (`serve`) understands; start_named phrases hold {name}."""
 
 
+EFFORTS = ("easy", "good", "hard")
+"""How an exercise felt, as the coach asks after its last set."""
+
 class LanguageError(VoiceCoachError):
     """No phrase table for that language."""
 
@@ -50,6 +53,11 @@ class Phrases:
     idle: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """What starts a workout from idle (`serve`): start_workout, list_workouts, start_named ({name});
     not_fillers: filler words the idle grammar leaves out (they sound like its phrases)."""
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Answers to the coach's questions: easy, good, hard (how the exercise felt) and did ("i did
+    {count}": the reps of the set just done)."""
+    counts: tuple[str, ...] = ()
+    """Number words for `did` answers (index 0 is one)."""
 
     def say(self, key: str, **fields: object) -> str:
         return self.templates[key].format(**fields)
@@ -63,6 +71,32 @@ class Phrases:
         for command, phrases in self.commands.items():
             if wanted == command.replace("_", " ") or wanted in (normalize(p) for p in phrases):
                 return command
+        return None
+
+    def answer_phrases(self) -> dict[str, str]:
+        """Every answer phrase the recognizer may hear while the coach waits for one -> its answer
+        ("hard", or "did 10")."""
+        phrases = {normalize(p): effort for effort in EFFORTS for p in self.answers.get(effort, ())}
+        for pattern in self.answers.get("did", ()):
+            for number, count in enumerate(self.counts, start=1):
+                phrases[normalize(pattern.format(count=count))] = f"did {number}"
+        return phrases
+
+    def answer_for(self, heard: str) -> tuple[str, str | int] | None:
+        """("effort", "easy"|"good"|"hard") or ("did", reps) for an answer, else None. Spaces do
+        not count (Korean is spaced freely: 열 개 했어, 열개 했어), and digits do as number words."""
+        wanted = normalize(heard).replace(" ", "")
+        if wanted in EFFORTS:
+            return "effort", wanted
+        for phrase, answer in self.answer_phrases().items():
+            if wanted == phrase.replace(" ", ""):
+                kind, _, value = answer.partition(" ")
+                return ("did", int(value)) if kind == "did" else ("effort", kind)
+        for pattern in self.answers.get("did", ()):
+            before, _, after = (normalize(part).replace(" ", "") for part in pattern.partition("{count}"))
+            digits = wanted.removeprefix(before).removesuffix(after)
+            if wanted.startswith(before) and wanted.endswith(after) and digits.isdigit():
+                return "did", int(digits)
         return None
 
     def spoken_name(self, command: str) -> str:
@@ -88,4 +122,6 @@ def load_phrases(language: str = DEFAULT_LANGUAGE) -> Phrases:
         numbers=tuple(str(n) for n in data.get("numbers", ())),
         fillers=tuple(str(word) for word in data.get("fillers", ())),
         idle={key: tuple(str(p) for p in data["idle"].get(key, ())) for key in (*IDLE_COMMANDS, "not_fillers")},
+        answers={key: tuple(str(p) for p in phrases) for key, phrases in (data.get("answers") or {}).items()},
+        counts=tuple(str(n) for n in data.get("counts", ())),
     )

@@ -199,3 +199,15 @@ class Decider:
             return None
         self._barged_in = True
         return Decision(self.grammar.phrases[tail], tail)
+
+
+ANSWER = "answer"
+"""What the decider calls an answer to the coach's question (the engine reads which one)."""
+
+
+def with_answers(grammar: Grammar, phrases: Phrases) -> Grammar:
+    """The grammar for the moment the coach waits for an answer: its commands stay (a "pause"
+    still pauses), the answers join them ("hard", "I did ten"). Only for that moment: the
+    answers' short words would otherwise draw ordinary talk onto them all session long."""
+    answers = {phrase: ANSWER for phrase in phrases.answer_phrases() if phrase not in grammar.phrases}
+    return Grammar({**grammar.phrases, **answers}, grammar.fillers)

@@ -59,13 +59,15 @@ class Heard:
 
 
 class Recognizer:
-    def __init__(self, model, grammar: Grammar):
-        """`model`: a loaded vosk.Model (loading takes a second; share it)."""
+    def __init__(self, model, grammar: Grammar, answers: Grammar | None = None):
+        """`model`: a loaded vosk.Model (loading takes a second; share it). `answers`: the
+        grammar for the moments the coach waits for an answer (see use_answers)."""
         import vosk  # libvosk loads only where speech is recognized
 
-        self.grammar = grammar
+        self.grammar = self.commands = grammar
+        self.answers = answers
         self._model = model
-        missing = words_missing_from(model, grammar.vosk_grammar)
+        missing = words_missing_from(model, (answers or grammar).vosk_grammar)
         if missing:  # Vosk drops such words silently: a phrase holding one can never be heard
             _LOGGER.warning("words not in the speech model's vocabulary (phrases with them cannot be heard): %s",
                             ", ".join(missing))
@@ -131,8 +133,24 @@ class Recognizer:
                 and self.voice.utterance().seconds >= WORDS_AFTER_SECONDS and bool(self.partial.strip()))
 
     def another(self) -> Recognizer:
-        """A recognizer of its own (the same model and grammar, a fresh decoder)."""
-        return Recognizer(self._model, self.grammar)
+        """A recognizer of its own (the same model and grammars, a fresh decoder)."""
+        return Recognizer(self._model, self.commands, self.answers)
+
+    @property
+    def taking_answers(self) -> bool:
+        return self.grammar is not self.commands
+
+    def use_answers(self, wanted: bool) -> bool:
+        """Listen with the answers' grammar (or back with the commands'), between utterances only:
+        a new grammar starts the decoder afresh. Returns whether the grammar is now as wanted."""
+        if self.answers is None or wanted == self.taking_answers:
+            return True
+        if self.partial.strip():
+            return False  # someone is speaking: switch once they are done
+        self.grammar = self.answers if wanted else self.commands
+        self._recognizer.SetGrammar(json.dumps(self.grammar.vosk_grammar, ensure_ascii=False))
+        self.decider = Decider(self.grammar)
+        return True
 
     def _end_utterance(self, quiet_for: float | None) -> tuple[str, float]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a

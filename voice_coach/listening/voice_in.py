@@ -23,6 +23,7 @@ import numpy as np
 
 from voice_coach.audio.devices import close_quietly, find_device
 from voice_coach.audio.pcm import to_speech_pcm
+from voice_coach.core.events import Event, StateChange
 from voice_coach.core.phrases import normalize
 from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
 from voice_coach.listening.echo_cancel import EchoCanceller
@@ -139,6 +140,8 @@ class VoiceInput:
         lowers the music then)."""
         self.recognizer, self.guard, self.now = recognizer, guard, now
         self.on_voice = on_voice
+        self._answers_until = float("-inf")
+        """Session time until which the coach waits for an answer (the answers' grammar is on)."""
         self.on_command, self.note, self.device = on_command, note or _LOGGER.warning, device
         self.block_seconds = block_seconds
         self._blocks: queue.Queue[tuple[np.ndarray, float, MicrophoneTime]] = queue.Queue(maxsize=400)
@@ -211,6 +214,7 @@ class VoiceInput:
         self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
         self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
         coach_talking = self.guard.talking(captured_at)
+        self.recognizer.use_answers(captured_at < self._answers_until)
         heard_now = self.recognizer.feed(block, coach_talking=coach_talking)
         if self.on_voice is not None and not coach_talking and self.recognizer.hearing_words:
             self.on_voice(captured_at)
@@ -221,6 +225,13 @@ class VoiceInput:
                 self.on_command(heard.phrase)
             else:
                 _LOGGER.debug("heard %r over the coach's voice: taken for the coach's own", heard.phrase)
+
+    def deliver(self, events: list[Event]) -> None:
+        """The session's events (a Tee listener): when the coach waits for an answer, listen for
+        answers until then."""
+        for event in events:
+            if event.kind == "state" and event.data.get("state") == StateChange.ASKING:
+                self._answers_until = float(event.data["until"])
 
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:

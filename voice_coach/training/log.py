@@ -257,6 +257,15 @@ class TrainingLog:
                FROM sets t JOIN sessions s ON s.id = t.session_id
                WHERE t.exercise = ? GROUP BY s.id ORDER BY s.started_at""", (exercise,))
 
+    def update_set(self, session_id: int, where: dict, **values: object) -> None:
+        """Change a logged set (effort, or reps_done corrected by the person): `where` names it
+        as a set event does (position, set, side)."""
+        columns = {"effort": "effort", "reps_done": "reps_done"}
+        assignments = ", ".join(f"{columns[key]} = ?" for key in values)
+        self._write(f"UPDATE sets SET {assignments} "
+                    "WHERE session_id = ? AND position = ? AND set_number = ? AND side = ?",
+                    (*values.values(), session_id, where["position"], where["set"], where.get("side") or ""))
+
     def record_targets(self, session_id: int, targets: Iterable[Target]) -> None:
         """What this session aims at per exercise (the next session's progression starts from it)."""
         for target in targets:
@@ -330,6 +339,10 @@ class SessionRecorder:
                 self._set_started = self.log.now_text()
             elif state == StateChange.SET_END:
                 self.log.add_set(self.session_id, data, self._set_started)
+            elif state == StateChange.EFFORT:
+                self.log.update_set(self.session_id, data, effort=data["effort"])
+            elif state == StateChange.REPS_CORRECTED:
+                self.log.update_set(self.session_id, data, reps_done=data["reps_done"])
             elif state in (StateChange.PAUSED, StateChange.RESUMED):
                 self.log.add_event(self.session_id, str(state))
             elif state == StateChange.FINISHED:

@@ -9,6 +9,7 @@ so a whole workout runs in milliseconds on a fake clock.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from voice_coach.core.clock import Clock
 from voice_coach.core.engine import commands
@@ -33,6 +34,9 @@ SHORT_REST_SECONDS = 5.0
 """A rest shorter than this passes without being announced (it would take longer to say)."""
 
 
+ANSWER_SECONDS = 5.0
+"""How long the coach listens for an answer after its question (or after a set): silence skips it."""
+
 class Engine:
     def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None,
                  done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None,
@@ -49,6 +53,11 @@ class Engine:
         self.steps: list[Step] = build_steps(plan, phrases, frozenset(earlier))
         self.last_time = dict(last_time or {})
         self.progress = dict(progress or {})
+        self.just_done: tuple[int, int, str | None] | None = None
+        """The set (part) just finished, whose reps "I did ten" corrects until the next set starts."""
+        self.effort_for: tuple[int, int, str | None] | None = None
+        """The last set of an exercise just finished, whose effort the coach has asked for."""
+        self.answer_until: float | None = None
         self.resumed = bool(earlier)
         self.mode = Mode.RUNNING
         self.index = 0
@@ -123,8 +132,11 @@ class Engine:
         """A command from the person (a phrase or a command name)."""
         now = self.clock.now()
         command = self.phrases.command_for(heard)
-        out = [Event(now, "command", heard, {"command": command})]
+        answer = self.phrases.answer_for(heard) if command is None else None
+        out = [Event(now, "command", heard, {"command": command or ("answer" if answer else None)})]
         if self.mode is Mode.FINISHED:
+            return out
+        if answer is not None and self._answer(answer, now, out):
             return out
         if command is None:
             self.say(self.phrases.say("not_understood"), now, out)
@@ -137,6 +149,32 @@ class Engine:
             # Whatever was handed out for after this moment no longer holds.
             out.insert(1, self.state_event(StateChange.REPLANNED, now))
         return out
+
+    def _answer(self, answer: tuple[str, str | int], now: float, out: list[Event]) -> bool:
+        """An answer to the coach's question; False when none is open for it (then it is
+        not understood, as any word out of place)."""
+        kind, value = answer
+        if kind == "effort":
+            if self.effort_for is None or self.answer_until is None or now > self.answer_until:
+                return False
+            out.append(self._set_event(StateChange.EFFORT, now, self.effort_for, effort=value))
+            self.say(self.phrases.say("effort_noted", effort=self.phrases.say(f"effort_{value}")), now, out)
+            self.effort_for = None  # said once; a second answer is not taken as a correction
+            return True
+        record = self.records.get(self.just_done) if self.just_done is not None else None
+        if record is None or not 0 <= int(value) <= 2 * max(record.reps_planned, 1):
+            return False  # no set just done, or a count no set of it can have had
+        self.records[self.just_done] = replace(record, reps_done=int(value))
+        out.append(self._set_event(StateChange.REPS_CORRECTED, now, self.just_done, reps_done=int(value),
+                                   reps_planned=record.reps_planned))
+        self.say(self.phrases.say("reps_noted", reps=int(value)), now, out)
+        return True
+
+    def _set_event(self, state: StateChange, at: float, key: tuple[int, int, str | None], **data: object) -> Event:
+        position, number, side = key
+        details = {"state": state, "exercise": self.plan.exercises[position].name, "position": position,
+                   "set": number, "side": side, **data}
+        return Event(at, "state", None, details)
 
     def interrupt(self) -> list[Event]:
         """Pause for a reason of the session's own (the speaker went away), not the person's."""
@@ -193,6 +231,7 @@ class Engine:
         step = self.step
         self.reps_done = 0
         if step.kind == "work":
+            self.just_done = self.effort_for = None  # answers belong to the set before
             out.append(self.state_event(StateChange.SET_START, at))
         self.beats = self.beats_for(step, lead_in)
 
@@ -248,7 +287,11 @@ class Engine:
             return countdown_beats(seconds, (lead_in or []) + opening, self.phrases, estimate,
                                    reminder=step.kind == "rest" and self.settings.verbosity != Verbosity.MINIMAL,
                                    next_tip=(lambda room: self.next_tip(tips, room)) if tips else None)
-        # end
+        # end: after the last exercise's question, a moment for the answer before the summary
+        if lead_in:
+            asked = talk_beats(lead_in, estimate)
+            summary = talk_beats([self.summary(stopped=False)], estimate, lead=asked.duration + ANSWER_SECONDS)
+            return StepBeats(asked.beats + summary.beats, summary.duration)
         return talk_beats([self.summary(stopped=False)], estimate)
 
     def rep_context(self, step: Step, exercise: ExercisePlan) -> RepContext:
@@ -346,8 +389,10 @@ class Engine:
 
     def finish_step(self, at: float, ended_by: str, out: list[Event]) -> None:
         step = self.step
+        lead_in = None
         if step.kind == "work":
             self.record(at, ended_by, out)
+            lead_in = self._ask_after_set(step, at, out)
         if step.kind == "end":
             self.mode = Mode.FINISHED
             out.append(self.state_event(StateChange.FINISHED, at, reps_done=self.total_reps, ended_by="complete"))
@@ -359,7 +404,26 @@ class Engine:
             self.beats, self.beat_index = StepBeats([], 0.0), 0
             out.append(self.state_event(StateChange.WAITING, at))
             return
-        self.enter(self.index + 1, out, at)
+        self.enter(self.index + 1, out, at, lead_in)
+
+    def _ask_after_set(self, step: Step, at: float, out: list[Event]) -> list[str] | None:
+        """After a set the coach listens for a correction of its reps for a moment; after an
+        exercise's last set it also asks how it felt (not at minimal verbosity). Returns the
+        question, which opens what comes next."""
+        assert step.exercise is not None and step.set is not None
+        done = (step.exercise, step.set, step.side)
+        self.just_done = done if self.reps_planned else None  # a timed hold has no reps to correct
+        later = any(s.kind == "work" and s.exercise == step.exercise for s in self.steps[self.index + 1:])
+        question = None
+        if not later and self.settings.verbosity != Verbosity.MINIMAL:
+            question = self.phrases.say("effort_question")
+            self.effort_for = done
+        if question is None and self.just_done is None:
+            return None
+        self.answer_until = at + ANSWER_SECONDS + (self.settings.estimate_speech(question) if question else 0.0)
+        out.append(self.state_event(StateChange.ASKING, at, until=round(self.answer_until, 3),
+                                    effort=question is not None))
+        return [question] if question else None
 
     def record(self, at: float, ended_by: str, out: list[Event]) -> None:
         step, exercise = self.step, self.exercise
