@@ -252,18 +252,21 @@ def _heard_answers(tmp_path, text: str, asking: bool) -> list[str]:
     recognizer = Recognizer(load_model(find_model("ko").path), commands, with_answers(commands, phrases))
     taken: list[str] = []
     listener = VoiceInput(recognizer, EchoGuard(), now=lambda: 0.0, on_command=taken.append)
+    position, chunk = MicrophoneTime(stream=1, start=0.0), int(SPEECH_RATE * 0.02)
+    hiss = (np.random.default_rng(5).normal(0, 60, 2 * SPEECH_RATE)).astype(np.int16)
+    for first in range(0, len(hiss), chunk):  # the session has been listening a while: a running decoder
+        listener.process(hiss[first:first + chunk], (first + chunk) / SPEECH_RATE, position.at(chunk))
     if asking:
-        listener.deliver([Event(0.0, "state", None, {"state": StateChange.ASKING, "until": 6.0, "effort": True})])
+        listener.deliver([Event(2.0, "state", None, {"state": StateChange.ASKING, "until": 8.0, "effort": True})])
     path = tmp_path / "answer.wav"
     # espeak-ng's female Korean variant: its answers are the ones it says recognizably.
     subprocess.run(["espeak-ng", "-v", "ko+f3", "-s", "175", "-w", str(path), text], check=True, timeout=30)
     samples, rate = read_wav(path)
     quiet = np.zeros(int(0.5 * SPEECH_RATE), np.int16)
     microphone = np.concatenate([quiet, to_speech_pcm(samples, rate), quiet, quiet, quiet])
-    position, chunk = MicrophoneTime(stream=1, start=0.0), int(SPEECH_RATE * 0.02)
     for first in range(0, len(microphone), chunk):
         block = microphone[first:first + chunk]
-        listener.process(block, (first + len(block)) / SPEECH_RATE, position.at(len(block)))
+        listener.process(block, 2.0 + (first + len(block)) / SPEECH_RATE, position.at(len(block)))
     return taken
 
 

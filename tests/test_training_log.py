@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -139,7 +140,15 @@ def test_history_shows_sessions_sets_and_exports(tmp_path):
     sets = run_cli("history", "--session", "1", "--db", str(db))
     assert "Alternating reverse lunge" in sets.stdout and "Split squat hold" in sets.stdout
     as_csv = run_cli("history", "quick-try", "--csv", "--db", str(db))
-    assert as_csv.stdout.splitlines()[0] == "date,exercise,sets,reps,best set"
+    assert as_csv.stdout.splitlines()[0] == "date,exercise,sets,reps,best set,target,effort"
+    # An answer said after the lunges' last set, and what the session aimed at, per session.
+    run_cli("run", "quick-try", "--simulate", "--auto-start", "--db", str(db), "--commands", "0:57 hard")
+    rows = [json.loads(line) for line in run_cli("history", "quick-try", "--json", "--db", str(db)).stdout.splitlines()]
+    lunges = [row for row in rows if row["exercise"] == "Alternating reverse lunge"]
+    assert [row["effort"] for row in lunges] == ["-", "hard"]
+    assert lunges[0]["target"] == "1 x 4"  # 4 a side, alternating
+    per_set = run_cli("history", "--session", "2", "--json", "--db", str(db)).stdout.splitlines()
+    assert json.loads(per_set[0])["effort"] == "hard"
     missing = run_cli("history", "--session", "99", "--db", str(db))
     assert missing.returncode == 2 and "no such session" in missing.stderr
 

@@ -148,6 +148,9 @@ class Recognizer:
         if self.partial.strip():
             return False  # someone is speaking: switch once they are done
         self.grammar = self.answers if wanted else self.commands
+        # Vosk refuses a new grammar while an utterance runs (a fatal error that ends the process):
+        # end it first. Between utterances its result is nothing, and the speaker adaptation stays.
+        self._recognizer.FinalResult()
         self._recognizer.SetGrammar(json.dumps(self.grammar.vosk_grammar, ensure_ascii=False))
         self.decider = Decider(self.grammar)
         return True

@@ -32,9 +32,9 @@ def sessions_view(log: TrainingLog, limit: int) -> tuple[list[str], list[list[ob
 
 
 def session_view(log: TrainingLog, session_id: int) -> tuple[list[str], list[list[object]]]:
-    header = ["time", "exercise", "set", "side", "reps", "planned", "ended by"]
+    header = ["time", "exercise", "set", "side", "reps", "planned", "ended by", "effort"]
     rows = [[_local(s.ended_at)[11:], s.exercise, s.set_number, s.side or "-", s.reps_done, s.reps_planned,
-             s.ended_by] for s in log.sets_of(session_id)]
+             s.ended_by, s.effort or "-"] for s in log.sets_of(session_id)]
     return header, rows
 
 
@@ -42,11 +42,11 @@ def exercise_view(log: TrainingLog, name: str, limit: int) -> tuple[list[str], l
     """Per exercise over time: `name` is a script (every exercise in it) or an exercise."""
     sessions = log.sessions(script=name, limit=limit)
     exercises = sorted({s.exercise for session in sessions for s in log.sets_of(session.id)}) or [name]
-    header = ["date", "exercise", "sets", "reps", "best set"]
+    header = ["date", "exercise", "sets", "reps", "best set", "target", "effort"]
     rows = []
     for exercise in exercises:
-        for started, sets, reps, best in log.exercise_history(exercise)[-limit:]:
-            rows.append([_local(started), exercise, sets, reps, best])
+        for started, sets, reps, best, target, effort in log.exercise_history(exercise)[-limit:]:
+            rows.append([_local(started), exercise, sets, reps, best, target or "-", effort or "-"])
     return header, sorted(rows, key=lambda row: (row[1], row[0]))
 
 

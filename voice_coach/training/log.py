@@ -105,6 +105,8 @@ class LoggedSet:
     reps_done: int
     ended_by: str
     ended_at: str
+    effort: str | None = None
+    """easy, good or hard, when the person said (after an exercise's last set)."""
 
 
 @dataclass(frozen=True)
@@ -218,9 +220,9 @@ class TrainingLog:
 
     def sets_of(self, session_id: int) -> list[LoggedSet]:
         rows = self._rows(
-            """SELECT position, exercise, set_number, side, reps_planned, reps_done, ended_by, ended_at
+            """SELECT position, exercise, set_number, side, reps_planned, reps_done, ended_by, ended_at, effort
                FROM sets WHERE session_id = ? ORDER BY ended_at, id""", (session_id,))
-        return [LoggedSet(r[0], r[1], r[2], r[3] or None, r[4], r[5], r[6], r[7]) for r in rows]
+        return [LoggedSet(r[0], r[1], r[2], r[3] or None, r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
     def unfinished_session(self, script: str, within: timedelta | None = RESUME_WINDOW) -> SessionRow | None:
         """The latest session of `script` that never ended (killed, unplugged), if recent enough."""
@@ -250,10 +252,15 @@ class TrainingLog:
         rows = self.sessions(limit=1, session_id=session_id)
         return rows[0] if rows else None
 
-    def exercise_history(self, exercise: str) -> list[tuple[str, int, int, int]]:
-        """(session start, sets, total reps, best reps in a set) per session, oldest first."""
+    def exercise_history(self, exercise: str) -> list[tuple[str, int, int, int, str | None, str | None]]:
+        """(session start, sets, total reps, best reps in a set, the target "3 x 13" when the
+        session had one, the effort said) per session, oldest first."""
         return self._rows(
-            """SELECT s.started_at, COUNT(DISTINCT t.set_number), SUM(t.reps_done), MAX(t.reps_done)
+            """SELECT s.started_at, COUNT(DISTINCT t.set_number), SUM(t.reps_done), MAX(t.reps_done),
+                      (SELECT g.sets || ' x ' || g.amount FROM targets g
+                       WHERE g.session_id = s.id AND g.exercise = t.exercise),
+                      (SELECT e.effort FROM sets e WHERE e.session_id = s.id AND e.exercise = t.exercise
+                       AND e.effort IS NOT NULL ORDER BY e.ended_at DESC LIMIT 1)
                FROM sets t JOIN sessions s ON s.id = t.session_id
                WHERE t.exercise = ? GROUP BY s.id ORDER BY s.started_at""", (exercise,))
 
