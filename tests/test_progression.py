@@ -166,7 +166,7 @@ def _states(events, state: str):
 
 def test_after_the_last_set_the_coach_asks_how_it_was_and_takes_the_answer_for_a_moment():
     events = run(inline_plan(TWO_SETS), auto_start=0.0)
-    (asked,) = [e for e in events if e.kind == "say" and e.text == "How was that: easy, good or hard?"]
+    (asked,) = [e for e in events if e.kind == "say" and e.text == "Was that easy, good or hard?"]
     (last_set,) = [e for e in _states(events, "set_end") if e.data["set"] == 2]
     assert asked.t == last_set.t  # after the last set only, at once
     window = next(e for e in _states(events, "asking") if e.data["effort"])
@@ -212,7 +212,7 @@ def test_a_hard_session_holds_the_level_with_the_longest_rest_and_a_corrected_se
     # The first session's timeline (3 x 12, as every first session), to know when to answer.
     timeline = [json.loads(line) for line in _cli(capsys, "run", "reverse-lunge", "--simulate", "--auto-start", "0",
                                                     "--json").splitlines()]
-    question = next(e for e in timeline if e.get("text") == "How was that: easy, good or hard?")
+    question = next(e for e in timeline if e.get("text") == "Was that easy, good or hard?")
     _cli(capsys, "run", "reverse-lunge", "--simulate", "--auto-start", "0", "--db", db,
          "--date", "2026-12-01T18:00", "--commands", f"{question['t'] + 2:.0f} hard")
     hard = json.loads(_cli(capsys, "plan", "reverse-lunge", "--db", db, "--date", "2026-12-03", "--json"))
