@@ -154,7 +154,10 @@ def test_music_goes_down_15_db_under_the_coachs_sentence_and_is_back_within_half
         output.close()
         renderer.close()
     tone, voice = lock_in(recording.samples)
-    voiced = np.flatnonzero(voice > 0.01)
+    # Where the voice is: a 100 ms median first, so that a click (the monitor's drop or repeat
+    # cuts the tone, and the cut is broadband for a window or two) is not taken for it.
+    smoothed = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(voice, 2), 5), axis=1)
+    voiced = np.flatnonzero(smoothed > 0.01)
     onset, offset = voiced[0], voiced[-1] + 1
     before = float(np.median(tone[onset - 40:onset - 15]))
     assert before == pytest.approx(20 * np.log10(TONE_AMPLITUDE), abs=1.0)
