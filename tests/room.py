@@ -18,6 +18,7 @@ import numpy as np
 from voice_coach.app.live import ScreenOutput, run_live_session
 from voice_coach.app.session import workout_phrases
 from voice_coach.app.voice_out import VoiceOutput
+from voice_coach.audio.pcm import resample
 from voice_coach.audio.speaker import AudioClock, Speaker
 from voice_coach.core.engine.machine import Engine, Settings
 from voice_coach.core.events import BEEP, GO, TICK
@@ -224,11 +225,14 @@ def speech_deviations(samples, delivered, cache, latency_frames: int, counts_onl
     """How far each spoken phrase started from its plan (seconds), given the latency the tones
     showed. Only phrases that start in silence can be timed from a recording: one that begins
     while an earlier sound still plays is left out. A clip may open with a little silence of its
-    own; that is part of its plan."""
+    own; that is part of its plan.
+
+    The clip is found in the recording by cross-correlation with its own opening 150 ms: a level
+    threshold lands on whichever glottal pulse first crosses it, a pitch period (5-13 ms) early or
+    late when the first pulse is near the threshold, which read as jitter the coach did not have."""
     first_frame = delivered[0][1]
     deviations = []
-    fine = np.abs(samples)
-    heard_threshold, volume = 0.02, 0.8
+    heard_threshold, search, span = 0.02, int(0.05 * RATE), int(0.15 * RATE)
     busy_until = -1
     for event, frame in delivered:
         start = frame - first_frame + latency_frames
@@ -240,12 +244,19 @@ def speech_deviations(samples, delivered, cache, latency_frames: int, counts_onl
         busy_until = max(busy_until, start + int(clip.seconds * RATE))
         if not quiet_before or (counts_only and "rep" not in event.data) or in_gap(frame, gaps):
             continue
-        # where the clip itself first crosses the level the recording is searched for
-        lead = int(np.argmax(np.abs(clip.samples) * volume > heard_threshold) * RATE / clip.sample_rate)
+        played = resample(clip.samples, clip.sample_rate, RATE)
+        lead = int(np.argmax(np.abs(played) > heard_threshold))  # where the clip's voice begins
+        template = played[lead: lead + span]
         expected = start + lead
-        window_start = max(0, expected - int(0.05 * RATE))
-        loud = np.nonzero(fine[window_start: expected + int(0.2 * RATE)] > heard_threshold)[0]
-        deviations.append((window_start + loud[0] - expected) / RATE if len(loud) else np.inf)
+        window = samples[max(0, expected - search): expected + search + len(template)]
+        if expected - search < 0 or len(window) < len(template) + 2 * search:
+            deviations.append(np.inf)
+            continue
+        correlation = np.correlate(window, template, mode="valid")
+        energy = np.cumsum(np.concatenate([[0.0], window ** 2]))
+        local = np.sqrt(energy[len(template):] - energy[:-len(template)]) + 1e-9
+        best = int(np.argmax(correlation / local))
+        deviations.append((best - search) / RATE)
     return np.array(deviations)
 
 

@@ -151,10 +151,23 @@ def test_a_real_time_run_of_quick_try_plays_every_tone_count_and_cue_on_time(ren
         assert len(counts) >= 6 and len(speech) >= 18
         every = np.concatenate([tones, speech])
         on_time = np.max(np.abs(every)) < 0.020  # drift from the plan
-        if on_time or attempt == 2:
+        jitter = np.concatenate([local_jitter(tones), local_jitter(speech)])
+        steady = np.percentile(np.abs(jitter), 95) < 0.010
+        if (on_time and steady) or attempt == 2:
             break
     assert on_time, every
-    assert np.percentile(np.abs(every - np.median(every)), 95) < 0.010, every  # jitter
+    assert steady, (tones, speech)
+
+
+def local_jitter(deviations: np.ndarray) -> np.ndarray:
+    """Each sound's deviation from the median of its five neighbours in time (itself included).
+    Tones and speech are found by different detectors (a tone's smoothed demodulation crosses its
+    threshold a few ms into it), and the null sink's monitor now and then shifts the recording by a
+    few ms for good: neither a constant offset nor one step is the coach's jitter, and the drift
+    bound above still holds every sound to its plan."""
+    padded = np.pad(deviations, 2, mode="edge")
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)
+    return deviations - medians
 
 
 def test_after_a_stalled_callback_later_sounds_are_back_on_plan():
