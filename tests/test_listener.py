@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
+from voice_coach.core.loads import spoken_loads
 from voice_coach.core.phrases import load_phrases
 from voice_coach.listening import models
 from voice_coach.listening.grammar import (
@@ -186,7 +187,8 @@ def test_every_korean_phrase_and_filler_is_in_the_models_vocabulary():
             for phrase in words]
     answers = list(phrases.answer_phrases())  # how it felt, "열 개 했어": the moment's own grammar
     assert len(answers) > 90
-    assert words_missing_from(model, KOREAN.vosk_grammar + idle + answers) == []
+    weights = [phrase for unit in ("kg", "lb") for phrase in spoken_loads(phrases, unit)]  # "이십 킬로 반"
+    assert words_missing_from(model, KOREAN.vosk_grammar + idle + answers + weights) == []
     assert words_missing_from(model, ["일시 정지", "다음꺼"]) == ["다음꺼"]  # the check itself can fail
 
 

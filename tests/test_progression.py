@@ -235,39 +235,10 @@ def test_a_hard_session_holds_the_level_with_the_longest_rest_and_a_corrected_se
 # ----- the answers' own grammar, only while the coach waits (real Vosk: the Korean model) --------
 
 def _heard_answers(tmp_path, text: str, asking: bool) -> list[str]:
-    import subprocess
+    from moment_listening import heard_in_moment
 
-    import numpy as np
-
-    from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
-    from voice_coach.core.events import Event, StateChange
-    from voice_coach.core.phrases import load_phrases
-    from voice_coach.listening.grammar import build_grammar, with_answers
-    from voice_coach.listening.models import find_model
-    from voice_coach.listening.recognizer import Recognizer, load_model
-    from voice_coach.listening.voice_in import EchoGuard, MicrophoneTime, VoiceInput
-
-    phrases = load_phrases("ko")
-    commands = build_grammar(phrases)
-    recognizer = Recognizer(load_model(find_model("ko").path), commands, with_answers(commands, phrases))
-    taken: list[str] = []
-    listener = VoiceInput(recognizer, EchoGuard(), now=lambda: 0.0, on_command=taken.append)
-    position, chunk = MicrophoneTime(stream=1, start=0.0), int(SPEECH_RATE * 0.02)
-    hiss = (np.random.default_rng(5).normal(0, 60, 2 * SPEECH_RATE)).astype(np.int16)
-    for first in range(0, len(hiss), chunk):  # the session has been listening a while: a running decoder
-        listener.process(hiss[first:first + chunk], (first + chunk) / SPEECH_RATE, position.at(chunk))
-    if asking:
-        listener.deliver([Event(2.0, "state", None, {"state": StateChange.ASKING, "until": 8.0, "effort": True})])
-    path = tmp_path / "answer.wav"
-    # espeak-ng's female Korean variant: its answers are the ones it says recognizably.
-    subprocess.run(["espeak-ng", "-v", "ko+f3", "-s", "175", "-w", str(path), text], check=True, timeout=30)
-    samples, rate = read_wav(path)
-    quiet = np.zeros(int(0.5 * SPEECH_RATE), np.int16)
-    microphone = np.concatenate([quiet, to_speech_pcm(samples, rate), quiet, quiet, quiet])
-    for first in range(0, len(microphone), chunk):
-        block = microphone[first:first + chunk]
-        listener.process(block, 2.0 + (first + len(block)) / SPEECH_RATE, position.at(len(block)))
-    return taken
+    moment = {"state": "asking", "until": 8.0, "effort": True} if asking else {"state": "resumed"}
+    return heard_in_moment(tmp_path / "answer.wav", text, moment)
 
 
 def test_answers_are_heard_while_the_coach_waits_for_one_and_not_otherwise(tmp_path):

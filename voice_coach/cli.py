@@ -33,6 +33,7 @@ from voice_coach.audio.ducking import DEFAULT_DUCK_DB
 from voice_coach.audio.pcm import read_wav, to_speech_pcm
 from voice_coach.core.describe import describe_plan, duration_text
 from voice_coach.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, VoiceCoachError
+from voice_coach.core.loads import from_kg
 from voice_coach.core.phrases import DEFAULT_LANGUAGE, available_languages, load_phrases
 from voice_coach.core.plan import Plan
 from voice_coach.core.simulate import ScheduleError, parse_schedule
@@ -136,34 +137,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Today's targets per exercise (or on --date), from the training log, and why."""
     plan = load_script(args.script, args.variation)[1]
+    units = _settings(args).units
     db = args.db or default_db_path()
     moment = args.date or datetime.now(UTC)
     log = TrainingLog(db if db.exists() else ":memory:")  # looking must not create a log
     try:
-        targets = list(todays_targets(log, plan, moment.astimezone().date()).values())
+        targets = list(todays_targets(log, plan, moment.astimezone().date(), units=units).values())
     finally:
         log.close()
     if args.json:
         for target in targets:
-            print(json.dumps(_target_json(target), ensure_ascii=False))
+            print(json.dumps(_target_json(target, units), ensure_ascii=False))
         return EXIT_OK
     print(f"{plan.name}, {moment.astimezone().date().isoformat()}:")
     width = max(len(target.exercise) for target in targets)
     for target in targets:
         amount = f"{target.reps} reps" if target.reps is not None else f"{target.hold_seconds:g} s hold"
-        print(f"  {target.exercise:<{width}}  {target.sets} x {amount:<10}  rest {target.rest_seconds:g} s  "
+        load = f"  {history.load_text(target.load_kg, units)}" if target.load_kg is not None else ""
+        print(f"  {target.exercise:<{width}}  {target.sets} x {amount:<10}{load}  rest {target.rest_seconds:g} s  "
               f"({target.rule}: {target.reason()})")
     return EXIT_OK
 
 
-def _target_json(target) -> dict:
+def _target_json(target, units: str) -> dict:
     last = target.last
+    load = None if target.load_kg is None else from_kg(target.load_kg, units)
     return {"exercise": target.exercise, "sets": target.sets, "reps": target.reps,
-            "hold_seconds": target.hold_seconds, "rest_seconds": target.rest_seconds, "rule": target.rule,
+            "hold_seconds": target.hold_seconds, "rest_seconds": target.rest_seconds,
+            "load": load, "load_unit": units if load is not None else None, "rule": target.rule,
             "change": target.change, "why": target.reason(),
             "last": None if last is None else {"date": last.day.isoformat(), "sets": last.sets,
                                                "amount": last.amount, "reached": last.reached,
-                                               "effort": last.effort}}
+                                               "effort": last.effort, "load_kg": last.load_kg}}
 
 
 def _moment(text: str) -> datetime:
@@ -215,14 +220,15 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    units = _settings(args).units  # loads in the person's unit
     log = TrainingLog(args.db or default_db_path())  # a log it cannot open: LogError, one line, exit 2
     try:
         if args.session is not None:
             if log.session(args.session) is None:
                 raise UsageProblem(f"--session {args.session}: no such session (see `voice-coach history`)")
-            header, rows = history.session_view(log, args.session)
+            header, rows = history.session_view(log, args.session, units)
         elif args.name:
-            header, rows = history.exercise_view(log, args.name, args.limit)
+            header, rows = history.exercise_view(log, args.name, args.limit, units)
         else:
             header, rows = history.sessions_view(log, args.limit)
         history.write(header, rows, "csv" if args.csv else "json" if args.json else "table")
@@ -421,7 +427,12 @@ def _setting_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start each set by itself SECONDS after its announcement (default 3)")
     parser.add_argument("--model", metavar="PATH", help="Vosk model folder for spoken commands (see `model status`)")
     parser.add_argument("--input-device", metavar="NAME", help="microphone by a piece of its name, or number")
+    _units_argument(parser)
     _voice_arguments(parser)
+
+
+def _units_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--units", choices=("kg", "lb"), help="how loads are said, heard and shown: kg (default) or lb")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -447,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     targets.add_argument("--json", action="store_true", help="one JSON object per exercise")
     targets.add_argument("--db", type=Path, metavar="PATH", help="training log database (default: the usual one)")
     targets.add_argument("--date", type=_moment, metavar="ISO", help="the targets for that day (default: today)")
+    _units_argument(targets)
     targets.set_defaults(handler=cmd_plan)
 
     run = commands.add_parser("run", help="run a workout (--text: keyboard and screen; --simulate: instantly)")
@@ -489,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--csv", action="store_true", help="CSV instead of a table")
     form.add_argument("--json", action="store_true", help="one JSON object per row")
     past.add_argument("--db", type=Path, metavar="PATH", help="training log database")
+    _units_argument(past)
     past.set_defaults(handler=cmd_history)
 
     listen = commands.add_parser("listen", help="print the commands recognized in a WAV file (--file), "

@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -46,6 +46,7 @@ class Config(BaseModel):
     verbosity: Verbosity = Field(Verbosity.FULL, description="how much the coach says")
     duck: float = Field(DEFAULT_DUCK_DB, ge=-60, le=0, description="lower other sounds (music) by this many dB "
                         "while the coach or you speak (0: never)")
+    units: Literal["kg", "lb"] = Field("kg", description="how loads are said and heard: kg (kilos) or lb (pounds)")
     workout: str | None = Field(None, description="the workout `serve` starts on 'start workout' (a name or path)")
 
     @field_validator("language")
@@ -127,7 +128,8 @@ class Effective:
 
 FLAGS = {"language": "--lang", "voice": "--voice", "rate": "--rate", "volume": "--volume",
          "input_device": "--input-device", "output_device": "--output-device", "model": "--model",
-         "auto_start": "--auto-start", "verbosity": "--verbosity", "duck": "--duck", "workout": "NAME"}
+         "auto_start": "--auto-start", "verbosity": "--verbosity", "duck": "--duck", "units": "--units",
+         "workout": "NAME"}
 """The command-line flag that overrides each setting: the one table of them (cli's argument
 names follow from it, see `flag_dest`)."""
 

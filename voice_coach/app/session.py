@@ -30,7 +30,7 @@ from voice_coach.core.plan import Plan
 from voice_coach.core.progression import Target, announcement, apply_targets, target_for
 from voice_coach.core.simulate import ScheduledCommand, simulate
 from voice_coach.core.timeline import SpeechEstimator, Verbosity, words_per_minute_estimator
-from voice_coach.listening.grammar import build_grammar, with_answers
+from voice_coach.listening.grammar import build_grammar, with_answers, with_loads
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
 from voice_coach.listening.voice_in import EchoGuard, VoiceInput
@@ -71,6 +71,8 @@ class SessionOptions:
     duck: float = DEFAULT_DUCK_DB
     """Other sounds on the sound server go this many dB down while the coach or the person
     speaks (0: never)."""
+    units: str = "kg"
+    """kg or lb: how loads are said and heard."""
 
     @classmethod
     def from_config(cls, config: Config) -> SessionOptions:
@@ -79,13 +81,13 @@ class SessionOptions:
         return cls(language=config.language, auto_start=config.auto_start, voice=config.voice, rate=config.rate,
                    output_device=config.output_device, volume=config.volume, model=config.model,
                    input_device=config.input_device, verbosity=Verbosity(config.verbosity),
-                   duck=config.duck)
+                   duck=config.duck, units=config.units)
 
     def engine_settings(self, estimate_speech: SpeechEstimator | None = None) -> Settings:
         """What the engine is told: when sets start, the volume, how much to say, and how long
         each sentence takes (by default guessed from the speaking rate)."""
         return Settings(auto_start_seconds=self.auto_start, volume=self.volume, verbosity=self.verbosity,
-                        estimate_speech=estimate_speech or words_per_minute_estimator(self.rate))
+                        units=self.units, estimate_speech=estimate_speech or words_per_minute_estimator(self.rate))
 
 
 @dataclass
@@ -99,11 +101,13 @@ class Training:
     """The plan with today's targets from the log (core/progression.py)."""
     progress: dict[str, tuple[str, dict]] = field(default_factory=dict)
     """Per exercise, how today's target follows from last time (said at its first set)."""
+    loads: dict[str, float] = field(default_factory=dict)
+    """Per exercise done with a weight, the load to use (kilograms)."""
 
     def engine(self, phrases: Phrases, clock, settings: Settings) -> Engine:
         """The session's engine: today's plan, what an interrupted run already did, what was done before."""
         return Engine(self.plan, phrases, clock, settings, done=self.done, last_time=self.last_time,
-                      progress=self.progress)
+                      progress=self.progress, loads=self.loads)
 
 
 def open_log(path: Path | None, clock: Callable[[], datetime] | None = None) -> TrainingLog:
@@ -114,10 +118,11 @@ def open_log(path: Path | None, clock: Callable[[], datetime] | None = None) -> 
         return TrainingLog(":memory:", clock)
 
 
-def todays_targets(log: TrainingLog, plan: Plan, today: date, before_session: int | None = None
-                   ) -> dict[str, Target]:
-    """Each exercise's target for `today` from its earlier sessions in the log."""
-    return {exercise.name: target_for(exercise, log.past_sessions(exercise.name, before_session), today)
+def todays_targets(log: TrainingLog, plan: Plan, today: date, before_session: int | None = None,
+                   units: str = "kg") -> dict[str, Target]:
+    """Each exercise's target for `today` from its earlier sessions in the log (a load step is
+    taken in `units`, the person's)."""
+    return {exercise.name: target_for(exercise, log.past_sessions(exercise.name, before_session), today, units)
             for exercise in plan.exercises}
 
 
@@ -156,10 +161,16 @@ def start_training(ref: ScriptRef, plan: Plan, options: SessionOptions, mode: st
         previous = log.last_time(exercise.name, before_session=session_id)
         if previous:
             last_time[exercise.name] = previous
-    targets = todays_targets(log, plan, log.clock().astimezone().date(), before_session=session_id)
+    targets = todays_targets(log, plan, log.clock().astimezone().date(), before_session=session_id,
+                             units=options.units)
     log.record_targets(session_id, targets.values())
     progress = {name: said for name, target in targets.items() if (said := announcement(target))}
-    return Training(SessionRecorder(log, session_id), done, last_time, apply_targets(plan, targets), progress)
+    loads = {name: target.load_kg for name, target in targets.items() if target.load_kg is not None}
+    for logged in log.sets_of(session_id):  # a resumed session: the load said in it (the latest) holds
+        if logged.load_kg is not None:
+            loads[logged.exercise] = logged.load_kg
+    return Training(SessionRecorder(log, session_id), done, last_time, apply_targets(plan, targets), progress,
+                    loads)
 
 
 def ask_on_keyboard(question: str) -> bool:
@@ -261,8 +272,9 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
     settings = options.engine_settings(lambda text: cache.duration(text) or fallback(text))
     engine = training.engine(phrases, clock, settings)
     commands: queue.Queue[object] = queue.Queue()
-    listener = (start_listening(options, phrases, clock, guard, commands.put, on_voice=ducker.voice)
-                if options.listen else None)
+    loaded = any(exercise.loaded for exercise in training.plan.exercises)
+    listener = (start_listening(options, phrases, clock, guard, commands.put, on_voice=ducker.voice,
+                                loaded=loaded) if options.listen else None)
     try:
         listeners = (training.recorder,) if listener is None else (training.recorder, listener)
         return run_live_session(engine, clock, Tee(output, *listeners), commands=commands,
@@ -277,9 +289,10 @@ def run_voice_session(ref: ScriptRef, plan: Plan, phrases: Phrases, options: Ses
 
 def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: EchoGuard,
                     on_command: Callable[[str], None],
-                    on_voice: Callable[[float], None] | None = None) -> VoiceInput | None:
+                    on_voice: Callable[[float], None] | None = None, loaded: bool = False) -> VoiceInput | None:
     """Microphone and recognizer for spoken commands; None (and one line why) when they can't be
-    had. `on_voice`: told when the person is heard speaking (the music is lowered then)."""
+    had. `on_voice`: told when the person is heard speaking (the music is lowered then).
+    `loaded`: the workout has an exercise done with a weight (listen for loads during it)."""
     try:
         model = find_model(phrases.language, options.model)
     except ModelMissing as err:
@@ -287,7 +300,9 @@ def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: Ech
         return None
     try:
         commands = build_grammar(phrases)
-        recognizer = Recognizer(load_model(model.path), commands, with_answers(commands, phrases))
+        # The loads' grammar only for a workout with an exercise done with a weight.
+        loads = with_loads(commands, phrases, options.units) if loaded else None
+        recognizer = Recognizer(load_model(model.path), commands, with_answers(commands, phrases), loads)
         listener = VoiceInput(recognizer, guard, clock.now, on_command, device=options.input_device,
                               on_voice=on_voice)
         listener.start()

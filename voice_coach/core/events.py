@@ -33,6 +33,12 @@ class StateChange(StrEnum):
     """The person said how the exercise felt (`effort`: easy, good, hard), for its last set."""
     REPS_CORRECTED = "reps_corrected"
     """The person said how many reps the set just done really had (`reps_done`)."""
+    LOAD = "load"
+    """The person said the load (`load_kg`) of an exercise done with a weight: for its sets from
+    now on, and for the set just done when it carries `set` (said while the coach listened after it)."""
+    LISTENING = "listening"
+    """What the coach listens for besides commands changed: `loads` (true during an exercise done
+    with a weight: listening adds the spoken loads to its grammar then)."""
 
 
 class DeviceChange(StrEnum):

@@ -41,7 +41,7 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one table per language, compared (and cached by) identity
 class Phrases:
     language: str
     commands: dict[str, tuple[str, ...]]
@@ -58,6 +58,9 @@ class Phrases:
     {count}": the reps of the set just done)."""
     counts: tuple[str, ...] = ()
     """Number words for `did` answers (index 0 is one)."""
+    weights: dict = field(default_factory=dict)
+    """How loads are said (see core/loads): numbers (small, tens, hundreds, joiners), the kg and
+    lb phrases ("{number} kilos"), half ("{number} and a half") and half_after ("{weight} 반")."""
 
     def say(self, key: str, **fields: object) -> str:
         return self.templates[key].format(**fields)
@@ -124,4 +127,5 @@ def load_phrases(language: str = DEFAULT_LANGUAGE) -> Phrases:
         idle={key: tuple(str(p) for p in data["idle"].get(key, ())) for key in (*IDLE_COMMANDS, "not_fillers")},
         answers={key: tuple(str(p) for p in phrases) for key, phrases in (data.get("answers") or {}).items()},
         counts=tuple(str(n) for n in data.get("counts", ())),
+        weights=dict(data.get("weights") or {}),
     )

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from voice_coach.core.errors import VoiceCoachError
-from voice_coach.core.workout import Block, Exercise, SecondsRange, SideMode, Variation, Workout
+from voice_coach.core.workout import Block, Exercise, Load, SecondsRange, SideMode, Variation, Workout
 
 SECONDS_PER_ANNOUNCEMENT = 4.0
 """Rough time the coach spends announcing a set or reading a set-up cue (seconds), for estimates."""
@@ -76,6 +76,13 @@ class ExercisePlan:
     hold_range: tuple[float, float] | None = None
     progression: str = "double"
     """How its numbers move from session to session (core/progression.py)."""
+    load_step: dict[str, float] | None = None
+    """For an exercise done with a weight: the step the progression adds per unit ({"kg": 2.5,
+    "lb": 5}); None for body weight."""
+
+    @property
+    def loaded(self) -> bool:
+        return self.load_step is not None
 
     @property
     def rep_seconds(self) -> float:
@@ -258,4 +265,9 @@ def _exercise_plan(
         rounds=rounds,
         hold_range=(hold.min, hold.max) if hold is not None else None,
         progression=_pick(variation, exercise, "progression") or progression,
+        load_step=_load_step(_pick(variation, exercise, "load")),
     )
+
+
+def _load_step(load: Load | None) -> dict[str, float] | None:
+    return None if load is None else {"kg": load.step_kg, "lb": load.step_lb}

@@ -11,6 +11,11 @@ bottom. Missed reps or "hard" hold the level; two weeks or more away, one level 
 effort within its range: the most after "hard", the least after "easy". Timed holds move the
 same way, 5 s at a time. "reps" moves the reps only; "fixed" always takes the script's own
 numbers (the coach before progression).
+
+An exercise done with a weight (`load:` in the script) moves by reps and then by load, the
+original double progression: the script's usual sets throughout, reps up through the range, and
+at the top one load step more (2.5 kg or 5 lb unless the script says) with the reps from the
+bottom again. The load is the one the person said last time; until one was said, the top holds.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
+from voice_coach.core.loads import next_load
 from voice_coach.core.plan import ExercisePlan, Plan
 
 Rule = Literal["double", "reps", "fixed"]
@@ -42,6 +48,8 @@ class PastSession:
     """Every one of those sets was done with all its reps (or its whole hold)."""
     effort: str | None = None
     """easy, good or hard, when the person said."""
+    load_kg: float | None = None
+    """The load of its last set with one (kilograms), for an exercise done with a weight."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class Target:
     """first, more_reps, more_sets, top, missed, hard, away, same (fixed rule or no range)."""
     last: PastSession | None = None
     days_away: int | None = None
+    load_kg: float | None = None
+    """The load to use (kilograms), when the exercise has one and it is known."""
+    load_step_kg: float = 0.0
+    """How much more than the load before (more_load)."""
 
     @property
     def amount(self) -> float:
@@ -67,8 +79,12 @@ class Target:
         """Why these numbers, in a few words (for `voice-coach plan`)."""
         if self.last is None:
             return "first time: the bottom of the range" if self.rule != "fixed" else "the script's numbers"
-        before = f"{self.last.sets} x {self.last.amount} on {self.last.day.isoformat()}"
+        before = f"{self.last.sets} x {self.last.amount}"
+        if self.last.load_kg is not None:
+            before += f" at {self.last.load_kg:g} kg"
+        before += f" on {self.last.day.isoformat()}"
         return {
+            "more_load": f"one load step more, reps from the bottom again (after {before}, all reached)",
             "more_reps": f"one rep more than {before}, all reached",
             "more_sets": f"one set more, reps from the bottom again (after {before}, all reached)",
             "top": f"the top of the range, as {before}",
@@ -90,7 +106,7 @@ def levels(exercise: ExercisePlan, rule: str) -> list[tuple[int, int]]:
         default = int(exercise.hold_seconds or low)
     if rule == "fixed":
         return [(exercise.sets, default)]
-    if rule == "reps":
+    if rule == "reps" or exercise.loaded:  # a weight moves by reps, then by load (target_for)
         return [(exercise.sets, amount) for amount in amounts]
     most_sets = max(exercise.sets, exercise.sets_range[1])
     return [(sets, amount) for sets in range(exercise.sets, most_sets + 1) for amount in amounts]
@@ -100,14 +116,19 @@ def can_progress(exercise: ExercisePlan, rule: str) -> bool:
     return len(levels(exercise, rule)) > 1
 
 
-def target_for(exercise: ExercisePlan, history: list[PastSession], today: date) -> Target:
-    """Today's target for `exercise` after `history` (its earlier sessions, oldest first)."""
+def target_for(exercise: ExercisePlan, history: list[PastSession], today: date, units: str = "kg") -> Target:
+    """Today's target for `exercise` after `history` (its earlier sessions, oldest first);
+    `units`: the person's (kg or lb), in which a load step is taken."""
     rule = exercise.progression
     path = levels(exercise, rule)
     last = history[-1] if history else None
+    load = next((past.load_kg for past in reversed(history) if past.load_kg is not None), None)
+    if not exercise.loaded:
+        load = None
     if last is None or rule == "fixed" or len(path) == 1:
         sets, amount = path[0]
-        return _target(exercise, sets, amount, rule, "first" if last is None else "same", last, None, None)
+        change = "first" if last is None else "same"
+        return _target(exercise, sets, amount, rule, change, last, None, None, load)
     index = _position(path, (last.sets, last.amount))
     days = (today - last.day).days
     if days >= AWAY_DAYS:
@@ -116,13 +137,18 @@ def target_for(exercise: ExercisePlan, history: list[PastSession], today: date) 
         change = "missed"
     elif last.effort == "hard":
         change = "hard"
+    elif index == len(path) - 1 and exercise.load_step and load is not None and rule == "double":
+        change, index, heavier = "more_load", 0, next_load(load, units, exercise.load_step[units])
+        sets, amount = path[index]
+        target = _target(exercise, sets, amount, rule, change, last, last.effort, days, heavier)
+        return replace(target, load_step_kg=heavier - load)
     elif index == len(path) - 1:
         change = "top"
     else:
         change = "more_sets" if path[index + 1][0] > path[index][0] else "more_reps"
         index += 1
     sets, amount = path[index]
-    return _target(exercise, sets, amount, rule, change, last, None if change == "away" else last.effort, days)
+    return _target(exercise, sets, amount, rule, change, last, None if change == "away" else last.effort, days, load)
 
 
 def _position(path: list[tuple[int, int]], level: tuple[int, int]) -> int:
@@ -135,12 +161,12 @@ def _position(path: list[tuple[int, int]], level: tuple[int, int]) -> int:
 
 
 def _target(exercise: ExercisePlan, sets: int, amount: int, rule: str, change: str,
-            last: PastSession | None, effort: str | None, days: int | None) -> Target:
+            last: PastSession | None, effort: str | None, days: int | None, load: float | None) -> Target:
     low, high = exercise.rest_between_sets_range
     rest = high if effort == "hard" else low if effort == "easy" else exercise.rest_between_sets
     reps = amount if exercise.reps is not None else None
     hold = float(amount) if exercise.reps is None else None
-    return Target(exercise.name, sets, reps, hold, float(rest), rule, change, last, days)
+    return Target(exercise.name, sets, reps, hold, float(rest), rule, change, last, days, load)
 
 
 def apply_targets(plan: Plan, targets: dict[str, Target]) -> Plan:
@@ -165,4 +191,6 @@ def announcement(target: Target) -> tuple[str, dict] | None:
     values: dict = {"sets": target.sets, "amount": target.amount}
     if target.change == "away":
         values["days"] = target.days_away
+    if target.change == "more_load":
+        values["load"], values["step"] = target.load_kg, target.load_step_kg  # kg; said in the person's unit
     return f"progress_{target.change}", values

@@ -154,6 +154,15 @@ class Rest(_Strict):
 SideMode = Literal["none", "each", "alternating"]
 
 
+class Load(_Strict):
+    """The exercise is done with a weight the person says ("twenty kilos"): the coach logs it per
+    set and, at the top of the rep range, proposes one step more."""
+
+    step_kg: float = Field(2.5, gt=0, le=50, description="How much more when the progression adds "
+                           "load, for people who count in kilograms")
+    step_lb: float = Field(5, gt=0, le=100, description="The same step for people who count in pounds")
+
+
 class _ExerciseFields(_Strict):
     """Fields an exercise has and a variation may override."""
 
@@ -176,6 +185,19 @@ class _ExerciseFields(_Strict):
     mistakes: list[Mistake] = Field(
         default_factory=list, description="Mistakes to avoid, rotated with the tips"
     )
+    load: Load | None = Field(
+        None, description="Done with a weight said by voice: true, or {step_kg, step_lb} for the "
+        "step the progression adds (2.5 kg, 5 lb)")
+
+    @field_validator("load", mode="before")
+    @classmethod
+    def _load_shorthand(cls, value: Any) -> Any:
+        """`load: true` is a weight with the usual steps."""
+        if value is True:
+            return {}
+        if value is False:
+            raise ValueError("write load: true, or load: {step_kg: 2.5, step_lb: 5}; leave it out for body weight")
+        return value
     progression: Literal["double", "reps", "fixed"] | None = Field(
         None, description="How the numbers move from session to session: double (the default: a rep more "
         "each time all reps were reached, at the top of the rep range a set more), reps (reps only), "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from voice_coach.core.loads import spoken_loads
 from voice_coach.core.phrases import Phrases, normalize
 
 BARGE_IN = frozenset({"pause", "stop"})
@@ -211,3 +212,16 @@ def with_answers(grammar: Grammar, phrases: Phrases) -> Grammar:
     answers' short words would otherwise draw ordinary talk onto them all session long."""
     answers = {phrase: ANSWER for phrase in phrases.answer_phrases() if phrase not in grammar.phrases}
     return Grammar({**grammar.phrases, **answers}, grammar.fillers)
+
+
+def with_loads(grammar: Grammar, phrases: Phrases, unit: str) -> Grammar:
+    """The grammar during an exercise done with a weight: the commands and every load in the
+    person's unit ("twenty kilos" ... "three hundred kilos", halves below a hundred). Only then:
+    thousands of number phrases on offer all session would draw talk onto them."""
+    loads = {phrase: ANSWER for phrase in spoken_loads(phrases, unit) if phrase not in grammar.phrases}
+    return Grammar({**grammar.phrases, **loads}, grammar.fillers)
+
+
+def merged(first: Grammar, second: Grammar) -> Grammar:
+    """Both grammars' phrases (the coach waits for an answer during an exercise with a weight)."""
+    return Grammar({**first.phrases, **second.phrases}, first.fillers)

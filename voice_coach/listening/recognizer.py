@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
-from voice_coach.listening.grammar import Decider, Decision, Grammar
+from voice_coach.listening.grammar import Decider, Decision, Grammar, merged
 from voice_coach.listening.models import tuned_for_listening
 from voice_coach.listening.voice_activity import VoiceActivity
 
@@ -59,15 +59,24 @@ class Heard:
 
 
 class Recognizer:
-    def __init__(self, model, grammar: Grammar, answers: Grammar | None = None):
+    def __init__(self, model, grammar: Grammar, answers: Grammar | None = None, loads: Grammar | None = None):
         """`model`: a loaded vosk.Model (loading takes a second; share it). `answers`: the
-        grammar for the moments the coach waits for an answer (see use_answers)."""
+        grammar for the moments the coach waits for an answer, `loads`: for an exercise done with
+        a weight (see use_moment); each holds the commands too."""
         import vosk  # libvosk loads only where speech is recognized
 
         self.grammar = self.commands = grammar
-        self.answers = answers
+        self.answers, self.loads = answers, loads
+        self._moments: dict[tuple[bool, bool], Grammar] = {(False, False): grammar}
+        if answers is not None:
+            self._moments[True, False] = answers
+        if loads is not None:
+            self._moments[False, True] = loads
+        if answers is not None and loads is not None:
+            self._moments[True, True] = merged(answers, loads)
         self._model = model
-        missing = words_missing_from(model, (answers or grammar).vosk_grammar)
+        widest = self._moments[max(self._moments, key=lambda key: len(self._moments[key].phrases))]
+        missing = words_missing_from(model, widest.vosk_grammar)
         if missing:  # Vosk drops such words silently: a phrase holding one can never be heard
             _LOGGER.warning("words not in the speech model's vocabulary (phrases with them cannot be heard): %s",
                             ", ".join(missing))
@@ -134,20 +143,19 @@ class Recognizer:
 
     def another(self) -> Recognizer:
         """A recognizer of its own (the same model and grammars, a fresh decoder)."""
-        return Recognizer(self._model, self.commands, self.answers)
+        return Recognizer(self._model, self.commands, self.answers, self.loads)
 
-    @property
-    def taking_answers(self) -> bool:
-        return self.grammar is not self.commands
-
-    def use_answers(self, wanted: bool) -> bool:
-        """Listen with the answers' grammar (or back with the commands'), between utterances only:
-        a new grammar starts the decoder afresh. Returns whether the grammar is now as wanted."""
-        if self.answers is None or wanted == self.taking_answers:
+    def use_moment(self, answers: bool = False, loads: bool = False) -> bool:
+        """Listen with the grammar for this moment: the commands, plus the answers while the
+        coach waits for one, plus the loads during an exercise done with a weight (those this
+        recognizer has). Switched between utterances only: a new grammar starts the decoder
+        afresh. Returns whether the grammar is now as wanted."""
+        wanted = self._moments[answers and self.answers is not None, loads and self.loads is not None]
+        if wanted is self.grammar:
             return True
         if self.partial.strip():
             return False  # someone is speaking: switch once they are done
-        self.grammar = self.answers if wanted else self.commands
+        self.grammar = wanted
         # Vosk refuses a new grammar while an utterance runs (a fatal error that ends the process):
         # end it first. Between utterances its result is nothing, and the speaker adaptation stays.
         self._recognizer.FinalResult()

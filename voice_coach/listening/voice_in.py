@@ -142,6 +142,10 @@ class VoiceInput:
         self.on_voice = on_voice
         self._answers_until = float("-inf")
         """Session time until which the coach waits for an answer (the answers' grammar is on)."""
+        self._loads_until = float("-inf")
+        """... and for a load, after a set of an exercise done with a weight."""
+        self._loads_wanted = False
+        """An exercise done with a weight is under way: the loads are in the grammar."""
         self.on_command, self.note, self.device = on_command, note or _LOGGER.warning, device
         self.block_seconds = block_seconds
         self._blocks: queue.Queue[tuple[np.ndarray, float, MicrophoneTime]] = queue.Queue(maxsize=400)
@@ -214,7 +218,8 @@ class VoiceInput:
         self._energies.append(float(np.mean((block.astype(np.float32) / 32768.0) ** 2)))
         self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
         coach_talking = self.guard.talking(captured_at)
-        self.recognizer.use_answers(captured_at < self._answers_until)
+        self.recognizer.use_moment(answers=captured_at < self._answers_until,
+                                   loads=self._loads_wanted or captured_at < self._loads_until)
         heard_now = self.recognizer.feed(block, coach_talking=coach_talking)
         if self.on_voice is not None and not coach_talking and self.recognizer.hearing_words:
             self.on_voice(captured_at)
@@ -228,10 +233,15 @@ class VoiceInput:
 
     def deliver(self, events: list[Event]) -> None:
         """The session's events (a Tee listener): when the coach waits for an answer, listen for
-        answers until then."""
+        answers until then; during an exercise done with a weight, for loads."""
         for event in events:
-            if event.kind == "state" and event.data.get("state") == StateChange.ASKING:
+            state = event.data.get("state") if event.kind == "state" else None
+            if state == StateChange.ASKING:
                 self._answers_until = float(event.data["until"])
+                if event.data.get("loads"):
+                    self._loads_until = self._answers_until
+            elif state == StateChange.LISTENING:
+                self._loads_wanted = bool(event.data.get("loads"))
 
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:

@@ -76,6 +76,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (session_id, exercise)
     );
     """,
+    # 4: loads by voice: the load each set was done with, and the load each session proposed
+    """
+    ALTER TABLE sets ADD COLUMN load_kg REAL;
+    ALTER TABLE targets ADD COLUMN load_kg REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _LOGGER = logging.getLogger(__name__)
@@ -107,6 +112,8 @@ class LoggedSet:
     ended_at: str
     effort: str | None = None
     """easy, good or hard, when the person said (after an exercise's last set)."""
+    load_kg: float | None = None
+    """The load it was done with (kilograms), for an exercise done with a weight."""
 
 
 @dataclass(frozen=True)
@@ -197,15 +204,15 @@ class TrainingLog:
         """One side of one set as it ended; a set done again (after 'back') replaces its first try."""
         self._write(
             """INSERT INTO sets (session_id, position, exercise, set_number, side, reps_planned, reps_done,
-                                 tempo_factor, started_at, ended_at, ended_by)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                                 tempo_factor, started_at, ended_at, ended_by, load_kg)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT (session_id, position, set_number, side) DO UPDATE SET
                  reps_planned = excluded.reps_planned, reps_done = excluded.reps_done,
                  tempo_factor = excluded.tempo_factor, started_at = excluded.started_at,
-                 ended_at = excluded.ended_at, ended_by = excluded.ended_by""",
+                 ended_at = excluded.ended_at, ended_by = excluded.ended_by, load_kg = excluded.load_kg""",
             (session_id, data["position"], data["exercise"], data["set"], data.get("side") or "",
              data["reps_planned"], data["reps_done"], data.get("tempo", 1.0), started_at, self.now_text(),
-             data["ended_by"]),
+             data["ended_by"], data.get("load_kg")),
         )
 
     def add_event(self, session_id: int, kind: str, detail: str | None = None) -> None:
@@ -220,9 +227,10 @@ class TrainingLog:
 
     def sets_of(self, session_id: int) -> list[LoggedSet]:
         rows = self._rows(
-            """SELECT position, exercise, set_number, side, reps_planned, reps_done, ended_by, ended_at, effort
+            """SELECT position, exercise, set_number, side, reps_planned, reps_done, ended_by, ended_at, effort,
+                      load_kg
                FROM sets WHERE session_id = ? ORDER BY ended_at, id""", (session_id,))
-        return [LoggedSet(r[0], r[1], r[2], r[3] or None, r[4], r[5], r[6], r[7], r[8]) for r in rows]
+        return [LoggedSet(r[0], r[1], r[2], r[3] or None, r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows]
 
     def unfinished_session(self, script: str, within: timedelta | None = RESUME_WINDOW) -> SessionRow | None:
         """The latest session of `script` that never ended (killed, unplugged), if recent enough."""
@@ -252,22 +260,26 @@ class TrainingLog:
         rows = self.sessions(limit=1, session_id=session_id)
         return rows[0] if rows else None
 
-    def exercise_history(self, exercise: str) -> list[tuple[str, int, int, int, str | None, str | None]]:
+    def exercise_history(self, exercise: str) -> list[tuple[str, int, int, int, str | None, str | None,
+                                                            float | None]]:
         """(session start, sets, total reps, best reps in a set, the target "3 x 13" when the
-        session had one, the effort said) per session, oldest first."""
+        session had one, the effort said, the load of its last set with one in kg) per session,
+        oldest first."""
         return self._rows(
             """SELECT s.started_at, COUNT(DISTINCT t.set_number), SUM(t.reps_done), MAX(t.reps_done),
                       (SELECT g.sets || ' x ' || g.amount FROM targets g
                        WHERE g.session_id = s.id AND g.exercise = t.exercise),
                       (SELECT e.effort FROM sets e WHERE e.session_id = s.id AND e.exercise = t.exercise
-                       AND e.effort IS NOT NULL ORDER BY e.ended_at DESC LIMIT 1)
+                       AND e.effort IS NOT NULL ORDER BY e.ended_at DESC LIMIT 1),
+                      (SELECT w.load_kg FROM sets w WHERE w.session_id = s.id AND w.exercise = t.exercise
+                       AND w.load_kg IS NOT NULL ORDER BY w.ended_at DESC, w.id DESC LIMIT 1)
                FROM sets t JOIN sessions s ON s.id = t.session_id
                WHERE t.exercise = ? GROUP BY s.id ORDER BY s.started_at""", (exercise,))
 
     def update_set(self, session_id: int, where: dict, **values: object) -> None:
         """Change a logged set (effort, or reps_done corrected by the person): `where` names it
         as a set event does (position, set, side)."""
-        columns = {"effort": "effort", "reps_done": "reps_done"}
+        columns = {"effort": "effort", "reps_done": "reps_done", "load_kg": "load_kg"}
         assignments = ", ".join(f"{columns[key]} = ?" for key in values)
         self._write(f"UPDATE sets SET {assignments} "
                     "WHERE session_id = ? AND position = ? AND set_number = ? AND side = ?",
@@ -277,10 +289,11 @@ class TrainingLog:
         """What this session aims at per exercise (the next session's progression starts from it)."""
         for target in targets:
             self._write(
-                """INSERT OR REPLACE INTO targets (session_id, exercise, sets, amount, rest_seconds, rule, change)
-                   VALUES (?,?,?,?,?,?,?)""",
+                """INSERT OR REPLACE INTO targets (session_id, exercise, sets, amount, rest_seconds, rule, change,
+                                                  load_kg)
+                   VALUES (?,?,?,?,?,?,?,?)""",
                 (session_id, target.exercise, target.sets, int(target.amount), target.rest_seconds, target.rule,
-                 target.change))
+                 target.change, target.load_kg))
 
     def past_sessions(self, exercise: str, before_session: int | None = None) -> list[PastSession]:
         """The earlier sessions of `exercise`, oldest first: what each aimed at (its recorded
@@ -288,7 +301,7 @@ class TrainingLog:
         whether every set reached its reps. Sessions with no set of it done are not counted."""
         rows = self._rows(
             """SELECT s.id, s.started_at, t.set_number, t.side, t.reps_planned, t.reps_done, t.effort,
-                      g.sets, g.amount
+                      g.sets, g.amount, t.load_kg
                FROM sets t JOIN sessions s ON s.id = t.session_id
                LEFT JOIN targets g ON g.session_id = s.id AND g.exercise = t.exercise
                WHERE t.exercise = ? AND s.id != COALESCE(?, -1)
@@ -303,8 +316,10 @@ class TrainingLog:
             amount = sets[0][8] if sets[0][8] is not None else max(row[4] for row in sets)
             full = {row[2] for row in sets if row[5] >= row[4]} - {row[2] for row in sets if row[5] < row[4]}
             efforts = [row[6] for row in sets if row[6]]
+            loads = [row[9] for row in sets if row[9] is not None]
             past.append(PastSession(started.astimezone().date(), aimed_sets, amount,
-                                    len(full) >= aimed_sets, efforts[-1] if efforts else None))
+                                    len(full) >= aimed_sets, efforts[-1] if efforts else None,
+                                    loads[-1] if loads else None))
         return past
 
     def last_time(self, exercise: str, before_session: int | None = None) -> tuple[int, int] | None:
@@ -350,6 +365,8 @@ class SessionRecorder:
                 self.log.update_set(self.session_id, data, effort=data["effort"])
             elif state == StateChange.REPS_CORRECTED:
                 self.log.update_set(self.session_id, data, reps_done=data["reps_done"])
+            elif state == StateChange.LOAD and "set" in data:  # said after that set: it was done with this
+                self.log.update_set(self.session_id, data, load_kg=data["load_kg"])
             elif state in (StateChange.PAUSED, StateChange.RESUMED):
                 self.log.add_event(self.session_id, str(state))
             elif state == StateChange.FINISHED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from voice_coach.core import loads as load_words
 from voice_coach.core.clock import Clock
 from voice_coach.core.engine import commands
 from voice_coach.core.engine.state import Mode, SetRecord, Settings  # noqa: F401  (part of the engine's interface)
@@ -40,11 +41,12 @@ ANSWER_SECONDS = 5.0
 class Engine:
     def __init__(self, plan: Plan, phrases: Phrases, clock: Clock, settings: Settings | None = None,
                  done: Iterable[SetRecord] = (), last_time: dict[str, tuple[int, int]] | None = None,
-                 progress: dict[str, tuple[str, dict]] | None = None):
+                 progress: dict[str, tuple[str, dict]] | None = None, loads: dict[str, float] | None = None):
         """`done`: set parts finished in an earlier, interrupted run of this workout (they are left out).
         `last_time`: per exercise name, (sets, best reps) the previous time, said at its first set.
         `progress`: per exercise name, how today's target follows from the last time (a phrase key
-        and its values, see core/progression.announcement), said instead at its first set."""
+        and its values, see core/progression.announcement), said instead at its first set.
+        `loads`: per exercise done with a weight, the load to use (kilograms), from the progression."""
         self.plan = plan
         self.phrases = phrases
         self.clock = clock
@@ -58,6 +60,11 @@ class Engine:
         self.effort_for: tuple[int, int, str | None] | None = None
         """The last set of an exercise just finished, whose effort the coach has asked for."""
         self.answer_until: float | None = None
+        self.loads = dict(loads or {})
+        """Per exercise name, the load its sets are done with (kilograms): proposed, then as said."""
+        self._load_told: set[str] = set()
+        """Exercises whose load (or how to say one) the coach has said, once each."""
+        self._listening_loads = False
         self.resumed = bool(earlier)
         self.mode = Mode.RUNNING
         self.index = 0
@@ -133,10 +140,13 @@ class Engine:
         now = self.clock.now()
         command = self.phrases.command_for(heard)
         answer = self.phrases.answer_for(heard) if command is None else None
-        out = [Event(now, "command", heard, {"command": command or ("answer" if answer else None)})]
+        load = load_words.load_for(self.phrases, heard) if command is None and answer is None else None
+        out = [Event(now, "command", heard, {"command": command or ("answer" if answer or load else None)})]
         if self.mode is Mode.FINISHED:
             return out
         if answer is not None and self._answer(answer, now, out):
+            return out
+        if load is not None and self._take_load(load, now, out):
             return out
         if command is None:
             self.say(self.phrases.say("not_understood"), now, out)
@@ -169,6 +179,32 @@ class Engine:
                                    reps_planned=record.reps_planned))
         self.say(self.phrases.say("reps_noted", reps=int(value)), now, out)
         return True
+
+    def _take_load(self, load: load_words.Heard, now: float, out: list[Event]) -> bool:
+        """A load said ("twenty kilos"): for the exercise under way (or whose set was just done)
+        when it is done with a weight; False otherwise (not understood, as any word out of place)."""
+        listening_after = self.answer_until is not None and now <= self.answer_until
+        done = self.just_done or self.effort_for
+        position = done[0] if done is not None and listening_after else self.step.exercise
+        if position is None or not self.plan.exercises[position].loaded:
+            return False
+        said = self.phrases.say(f"load_{load.unit}", amount=load_words.amount_text(load.value))
+        if not load_words.in_range(load.kg):
+            self.say(self.phrases.say("load_refused", load=said), now, out)
+            return True  # heard, and refused by name: a misheard number must not be logged
+        name = self.plan.exercises[position].name
+        self.loads[name] = load.kg
+        self._load_told.add(name)
+        if done is not None and listening_after and done[0] == position and done in self.records:
+            out.append(self._set_event(StateChange.LOAD, now, done, load_kg=round(load.kg, 3)))
+        else:
+            out.append(self.state_event(StateChange.LOAD, now, exercise=name, position=position,
+                                        load_kg=round(load.kg, 3)))
+        self.say(self.phrases.say("load_noted", load=said), now, out)
+        return True
+
+    def _say_load(self, kg: float) -> str:
+        return load_words.say_load(self.phrases, kg, self.settings.units)
 
     def _set_event(self, state: StateChange, at: float, key: tuple[int, int, str | None], **data: object) -> Event:
         position, number, side = key
@@ -230,6 +266,10 @@ class Engine:
         self.beat_index = 0
         step = self.step
         self.reps_done = 0
+        loaded = self.exercise is not None and self.exercise.loaded
+        if loaded != self._listening_loads:
+            self._listening_loads = loaded
+            out.append(self.state_event(StateChange.LISTENING, at, loads=loaded))
         if step.kind == "work":
             self.just_done = self.effort_for = None  # answers belong to the set before
             out.append(self.state_event(StateChange.SET_START, at))
@@ -257,9 +297,13 @@ class Engine:
             progress = self.progress.pop(exercise.name, None)
             if progress:
                 key, values = progress
+                if "load" in values:
+                    values = {**values, "load": self._say_load(values["load"]), "step": self._say_load(values["step"])}
                 sentences.insert(0, say(key, **{**values, "sets": self._amount("sets", values["sets"])}))
             elif previous and previous[1]:
                 sentences.insert(0, say("last_time", sets=self._amount("sets", previous[0]), reps=previous[1]))
+            if exercise.loaded and exercise.name not in self._load_told:
+                sentences += self._load_sentence(exercise, said=bool(progress and "load" in progress[1]))
             if self.settings.auto_start_seconds is None and not self._taught_ready:
                 self._taught_ready = True
                 sentences.append(say("say_ready"))
@@ -293,6 +337,17 @@ class Engine:
             summary = talk_beats([self.summary(stopped=False)], estimate, lead=asked.duration + ANSWER_SECONDS)
             return StepBeats(asked.beats + summary.beats, summary.duration)
         return talk_beats([self.summary(stopped=False)], estimate)
+
+    def _load_sentence(self, exercise: ExercisePlan, said: bool) -> list[str]:
+        """At the first set of an exercise done with a weight: the load to take, or how to say one."""
+        self._load_told.add(exercise.name)
+        load = self.loads.get(exercise.name)
+        if load is not None:
+            return [] if said else [self.phrases.say("load_today", load=self._say_load(load))]
+        if self.settings.verbosity == Verbosity.MINIMAL:
+            return []
+        example = load_words.example(self.phrases, self.settings.units)
+        return [self.phrases.say("load_ask", example=example)] if example else []
 
     def rep_context(self, step: Step, exercise: ExercisePlan) -> RepContext:
         return RepContext(
@@ -412,17 +467,18 @@ class Engine:
         question, which opens what comes next."""
         assert step.exercise is not None and step.set is not None
         done = (step.exercise, step.set, step.side)
+        exercise_loaded = self.plan.exercises[step.exercise].loaded
         self.just_done = done if self.reps_planned else None  # a timed hold has no reps to correct
         later = any(s.kind == "work" and s.exercise == step.exercise for s in self.steps[self.index + 1:])
         question = None
         if not later and self.settings.verbosity != Verbosity.MINIMAL:
             question = self.phrases.say("effort_question")
             self.effort_for = done
-        if question is None and self.just_done is None:
+        if question is None and self.just_done is None and not exercise_loaded:
             return None
         self.answer_until = at + ANSWER_SECONDS + (self.settings.estimate_speech(question) if question else 0.0)
         out.append(self.state_event(StateChange.ASKING, at, until=round(self.answer_until, 3),
-                                    effort=question is not None))
+                                    effort=question is not None, **({"loads": True} if exercise_loaded else {})))
         return [question] if question else None
 
     def record(self, at: float, ended_by: str, out: list[Event]) -> None:
@@ -434,9 +490,11 @@ class Engine:
         record = SetRecord(step.exercise, exercise.name, step.set, step.side, self.reps_planned, reps_done, ended_by)
         # Keyed by place in the plan: a set done again replaces its first try, so reps never double.
         self.records[(step.exercise, step.set, step.side)] = record
+        load = self.loads.get(exercise.name) if exercise.loaded else None
+        extra = {"load_kg": round(load, 3)} if load is not None else {}
         out.append(self.state_event(StateChange.SET_END, at, reps_done=record.reps_done,
                                     reps_planned=record.reps_planned, ended_by=ended_by,
-                                    tempo=round(self.tempo_factor, 3)))
+                                    tempo=round(self.tempo_factor, 3), **extra))
 
     def start_work(self, at: float, out: list[Event]) -> None:
         self.enter(self.index, out, at)

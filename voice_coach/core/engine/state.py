@@ -24,6 +24,8 @@ class Settings:
     """Initial output volume (0 to 1)."""
     estimate_speech: SpeechEstimator = field(default_factory=words_per_minute_estimator)
     verbosity: Verbosity = Verbosity.FULL
+    units: str = "kg"
+    """kg or lb: how the coach says loads (they are logged in kilograms)."""
 
 
 @dataclass(frozen=True)
