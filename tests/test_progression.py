@@ -246,3 +246,25 @@ def test_answers_are_heard_while_the_coach_waits_for_one_and_not_otherwise(tmp_p
     assert _heard_answers(tmp_path, "어려워", asking=True) == ["어려웠 어"]  # hard, as the model writes it
     assert _heard_answers(tmp_path, "다섯 개", asking=False) == []
     assert _heard_answers(tmp_path, "어려워", asking=False) == []
+
+
+def test_a_session_from_before_progression_of_an_alternating_exercise_counts_one_side(tmp_path):
+    from voice_coach.training.log import TrainingLog, migrate
+
+    script = tmp_path / "alternating.yaml"
+    script.write_text("name: Alternating\nexercises:\n  - name: Alternating lunge\n    sides: alternating\n"
+                      "    sets: 2\n    reps: 8-10\n")
+    db = tmp_path / "old.db"
+    connection = sqlite3.connect(db, isolation_level=None)
+    migrate(connection, target=2)  # no targets yet: the sets log 8 a side as 16
+    connection.execute("INSERT INTO sessions (script, workout, script_hash, started_at) "
+                       "VALUES ('alternating', 'Alternating', 'x', '2026-12-01T10:00:00+00:00')")
+    for number in (1, 2):
+        connection.execute("INSERT INTO sets (session_id, position, exercise, set_number, side, reps_planned, "
+                           "reps_done, ended_at, ended_by) VALUES (1, 0, 'Alternating lunge', ?, '', 16, 16, "
+                           "'2026-12-01T10:01:00+00:00', 'complete')", (number,))
+    connection.close()
+    TrainingLog(db).close()  # migrated forward
+    result = run_cli("plan", str(script), "--db", str(db), "--date", "2026-12-03", "--json")
+    target = json.loads(result.stdout)
+    assert (target["sets"], target["reps"], target["change"]) == (2, 9, "more_reps")  # not 16 a side, the top

@@ -122,7 +122,9 @@ def todays_targets(log: TrainingLog, plan: Plan, today: date, before_session: in
                    units: str = "kg") -> dict[str, Target]:
     """Each exercise's target for `today` from its earlier sessions in the log (a load step is
     taken in `units`, the person's)."""
-    return {exercise.name: target_for(exercise, log.past_sessions(exercise.name, before_session), today, units)
+    return {exercise.name: target_for(exercise, log.past_sessions(exercise.name, before_session,
+                                                                  2 if exercise.sides == "alternating" else 1),
+                                      today, units)
             for exercise in plan.exercises}
 
 

@@ -295,10 +295,13 @@ class TrainingLog:
                 (session_id, target.exercise, target.sets, int(target.amount), target.rest_seconds, target.rule,
                  target.change, target.load_kg))
 
-    def past_sessions(self, exercise: str, before_session: int | None = None) -> list[PastSession]:
+    def past_sessions(self, exercise: str, before_session: int | None = None,
+                      counted_per_rep: int = 1) -> list[PastSession]:
         """The earlier sessions of `exercise`, oldest first: what each aimed at (its recorded
         target; for a session from before progression, the sets done and the reps planned) and
-        whether every set reached its reps. Sessions with no set of it done are not counted."""
+        whether every set reached its reps. Sessions with no set of it done are not counted.
+        `counted_per_rep`: 2 for an exercise that alternates sides, whose sets log both sides'
+        reps (8 a side is 16) while its target counts one side."""
         rows = self._rows(
             """SELECT s.id, s.started_at, t.set_number, t.side, t.reps_planned, t.reps_done, t.effort,
                       g.sets, g.amount, t.load_kg
@@ -313,7 +316,7 @@ class TrainingLog:
         for sets in sessions.values():
             started = datetime.fromisoformat(sets[0][1])
             aimed_sets = sets[0][7] if sets[0][7] is not None else len({row[2] for row in sets})
-            amount = sets[0][8] if sets[0][8] is not None else max(row[4] for row in sets)
+            amount = sets[0][8] if sets[0][8] is not None else max(row[4] for row in sets) // counted_per_rep
             full = {row[2] for row in sets if row[5] >= row[4]} - {row[2] for row in sets if row[5] < row[4]}
             efforts = [row[6] for row in sets if row[6]]
             loads = [row[9] for row in sets if row[9] is not None]
