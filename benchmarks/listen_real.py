@@ -18,7 +18,10 @@ then the trade-off of the decision's confidence threshold: commands right agains
 per hour at a few settings, so the operating point is a visible choice.
 
     .venv/bin/python benchmarks/listen_real.py --data ../shared/speech [--lang ko] [--model PATH]
-        [--conditions clean,room,...] [--quick]
+        [--conditions clean,room,...] [--quick] [--moment loads]
+
+--moment loads listens as during an exercise done with a weight: the commands and every spoken
+load ("이십 킬로") in the grammar, for both decoders; a load heard in talk counts as a false command.
 
 It needs the benchmark extra: .venv/bin/pip install -e '.[bench]'.
 """
@@ -38,7 +41,7 @@ import numpy as np
 
 from voice_coach.audio.pcm import to_speech_pcm
 from voice_coach.core.phrases import load_phrases
-from voice_coach.listening.grammar import CONFIDENCE_FLOORS, Grammar, build_grammar, confidence_floor
+from voice_coach.listening.grammar import CONFIDENCE_FLOORS, Grammar, build_grammar, confidence_floor, with_loads
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import (
     CHUNK_SECONDS,
@@ -311,6 +314,8 @@ def main() -> None:
                         + ", ".join(CONDITIONS))
     parser.add_argument("--quick", action="store_true", help="clean, room and music 15 dB only; no talk in music")
     parser.add_argument("--examples", action="store_true", help="print each false command in talk")
+    parser.add_argument("--moment", choices=("commands", "loads"), default="commands",
+                        help="loads: listen as during an exercise done with a weight (the loads in the grammar)")
     parser.add_argument("--webrtc", metavar="GAIN,SUPPRESSION", help="put WebRTC's gain control (0-31 dBFS) and "
                         "noise suppression (0-4) before the listener, e.g. 0,2 (plain Vosk stays plain)")
     args = parser.parse_args()
@@ -328,6 +333,8 @@ def main() -> None:
     import vosk
 
     grammar = build_grammar(load_phrases(args.lang))
+    if args.moment == "loads":
+        grammar = with_loads(grammar, load_phrases(args.lang), "kg")
     vosk.SetLogLevel(-1)
     plain_model = vosk.Model(str(path))  # as shipped: Vosk's own endpointing and decoding options
     try:
