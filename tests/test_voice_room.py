@@ -65,7 +65,10 @@ def test_spoken_pause_and_resume_drive_the_session_and_the_coach_never_obeys_its
     resume = [person_clip(tmp_path, text, voice="ko+f3", speed=speed)
               for text, speed in (("계속해", 175), ("이어서", 175), ("계속", 200), ("계속해", 150))]
     with ListeningSession(PLAN) as session:
-        assert session.wait_for(is_state("set_end"), 60), "the first set did not end"
+        # If it fails: the states and commands so far say whether the coach obeyed its own voice.
+        assert session.wait_for(is_state("set_end"), 60), ("the first set did not end", [
+            (round(e.t, 2), e.text or e.data.get("state")) for e in session.events if e.kind in ("state", "command")],
+            session.listener.heard)
         assert say_until_obeyed(session, pause, "paused"), f"not paused; heard {session.listener.heard}"
         assert say_until_obeyed(session, resume, "resumed"), f"not resumed; heard {session.listener.heard}"
         commands = [e.text for e in session.events if e.kind == "command"]
