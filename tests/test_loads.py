@@ -186,6 +186,18 @@ def test_weeks_with_dumbbells_by_voice_through_the_command_line(tmp_path, capsys
     assert csv_head[0].split(",")[6] == "load" and csv_head[1].split(",")[6] == "20 kg"
 
 
+def test_a_load_said_just_after_a_set_is_written_to_that_set_in_the_log(tmp_path, capsys):
+    db = str(tmp_path / "log.db")
+    variation = ["--variation", "with dumbbells"]
+    timeline = [json.loads(line) for line in _cli(capsys, "run", "reverse-lunge", *variation, "--simulate",
+                                                    "--auto-start", "0", "--json").splitlines()]
+    left_side_done = [event for event in timeline if event.get("state") == "set_end"][1]  # set 1, its second side
+    _cli(capsys, "run", "reverse-lunge", *variation, "--simulate", "--auto-start", "0", "--db", db,
+         "--commands", f"{left_side_done['t'] + 2:.0f} twenty kilos")
+    rows = [json.loads(line) for line in run_cli("history", "--session", "1", "--db", db, "--json").stdout.splitlines()]
+    assert [row["load"] for row in rows[:3]] == ["-", "20 kg", "20 kg"]  # said after it: that side's, and on
+
+
 def test_a_log_of_schema_3_gains_loads_and_keeps_its_sets(tmp_path):
     db = tmp_path / "old.db"
     connection = sqlite3.connect(db, isolation_level=None)

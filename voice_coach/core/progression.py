@@ -122,9 +122,8 @@ def target_for(exercise: ExercisePlan, history: list[PastSession], today: date, 
     rule = exercise.progression
     path = levels(exercise, rule)
     last = history[-1] if history else None
-    load = next((past.load_kg for past in reversed(history) if past.load_kg is not None), None)
-    if not exercise.loaded:
-        load = None
+    load = next((past.load_kg for past in reversed(history) if past.load_kg is not None), None) \
+        if exercise.loaded else None
     if last is None or rule == "fixed" or len(path) == 1:
         sets, amount = path[0]
         change = "first" if last is None else "same"
