@@ -41,7 +41,15 @@ import numpy as np
 
 from voice_coach.audio.pcm import to_speech_pcm
 from voice_coach.core.phrases import load_phrases
-from voice_coach.listening.grammar import CONFIDENCE_FLOORS, Grammar, build_grammar, confidence_floor, with_loads
+from voice_coach.listening.grammar import (
+    CONFIDENCE_FLOORS,
+    FIT_RULES,
+    Grammar,
+    build_grammar,
+    confidence_floor,
+    plausible,
+    with_loads,
+)
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import (
     CHUNK_SECONDS,
@@ -215,18 +223,21 @@ class PlainVosk:
 
 class Listener:
     """The project's listener, exactly as a session runs it, with every candidate reported: the
-    confidence floors are applied afterwards (see kept), so one pass gives the whole trade-off."""
+    confidence floors and the rules of fit are applied afterwards (see kept), so one pass gives
+    the whole trade-off."""
 
     def __init__(self, model, grammar: Grammar, frontend: tuple[int, int] | None = None):
         self.model, self.grammar, self.frontend = model, grammar, frontend
 
-    def decode(self, samples: np.ndarray) -> list[tuple[float, str, float, str]]:
+    def decode(self, samples: np.ndarray) -> list[tuple]:
         if self.frontend:
             samples = webrtc_front_end(samples, *self.frontend)
         recognizer = Recognizer(self.model, self.grammar)
         recognizer.decider.confidence_floors = (0.0, 0.0, 0.0)
+        recognizer.decider.fit_rules = ()
         # getattr: the same benchmark also measures earlier versions, which had no confidence
-        return [(h.t, h.command, getattr(h, "confidence", 1.0), h.phrase)
+        # and no utterance on what they heard (their own rules of fit then stay applied)
+        return [(h.t, h.command, getattr(h, "confidence", 1.0), h.phrase, getattr(h, "utterance", None))
                 for h in listen_to_samples(recognizer, samples)]
 
 
@@ -241,9 +252,10 @@ def webrtc_front_end(samples: np.ndarray, auto_gain_dbfs: int, noise_suppression
                            for start in range(0, len(samples) // frame * frame, frame)])
 
 
-def kept(heard: list[tuple[float, str, float, str]], floors: tuple[float, float, float]) -> list:
-    """The candidates a listener with these confidence floors takes."""
-    return [h for h in heard if h[2] >= confidence_floor(h[3], floors)]
+def kept(heard: list[tuple], floors: tuple[float, float, float], rules: tuple[str, ...] = FIT_RULES) -> list:
+    """The candidates a listener with these confidence floors and rules of fit takes."""
+    return [h for h in heard if h[2] >= confidence_floor(h[3], floors)
+            and (h[4] is None or plausible(h[3], h[4], rules))]
 
 
 def score(heard: list[tuple[float, str, float]], expected: str, end: float, tally: Tally) -> None:
@@ -303,6 +315,18 @@ def run_talk(decoders, talk, conditions: Conditions, talk_conditions: tuple[str,
                 false[(name, condition)] += len(heard)
                 examples[name] += [f"{condition}: {recording.label[:60]!r} -> {h[1]} ({h[2]:.2f})" for h in heard]
     return {"seconds": seconds, "false": false, "examples": examples, "candidates": candidates}
+
+
+def tradeoff(result: dict, talk_result: dict, hours: float, floors, rules) -> str:
+    """Commands right, wrong + stray, and false commands per hour of talk, for a listener that
+    takes the candidates these floors and rules let through."""
+    right = wrong = 0
+    for heard, expected, _end in result["candidates"].values():
+        taken = kept(heard, floors, rules)
+        right += bool(taken) and taken[0][1] == expected
+        wrong += (bool(taken) and taken[0][1] != expected) + max(0, len(taken) - 1)
+    false = len(kept(talk_result["candidates"], floors, rules))
+    return f"right {right:4}/{len(result['candidates'])}  wrong+stray {wrong:3}   false {false / hours:5.1f}/h"
 
 
 def main() -> None:
@@ -390,15 +414,15 @@ def main() -> None:
     print("\ntrade-off (listener): confidence floors (up to 2 syllables, 3, 4+) -> commands right (all "
           "conditions), wrong+stray, false commands per hour of talk")
     for floors in FLOOR_SETTINGS:
-        right = wrong = 0
-        for heard, expected, _end in result["candidates"].values():
-            taken = kept(heard, floors)
-            right += bool(taken) and taken[0][1] == expected
-            wrong += (bool(taken) and taken[0][1] != expected) + max(0, len(taken) - 1)
-        false = len(kept(talk_result["candidates"], floors))
         marker = "  <- in use" if floors == CONFIDENCE_FLOORS else ""
-        print(f"  {'/'.join(f'{f:g}' for f in floors):16} right {right:4}/{len(result['candidates'])}  "
-              f"wrong+stray {wrong:3}   false {false / hours:5.1f}/h{marker}")
+        figures = tradeoff(result, talk_result, hours, floors, FIT_RULES)
+        print(f"  {'/'.join(f'{f:g}' for f in floors):16} {figures}{marker}")
+    print("\nrules of fit (listener, at the floors in use): each left out in turn -> the same figures")
+    for left_out in (None, *FIT_RULES, "all"):
+        rules = FIT_RULES if left_out is None else () if left_out == "all" else \
+            tuple(rule for rule in FIT_RULES if rule != left_out)
+        name = "all kept" if left_out is None else f"without {left_out}"
+        print(f"  {name:34} {tradeoff(result, talk_result, hours, CONFIDENCE_FLOORS, rules)}")
     print(f"\nCPU: {time.process_time() - started:.0f} s for both decoders")
 
 

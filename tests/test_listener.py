@@ -213,6 +213,19 @@ def test_the_decoder_rests_in_a_quiet_room_and_still_hears_the_word_that_follows
     assert recognizer.decoded_seconds < 0.4 * recognizer.t
 
 
+def test_the_decoder_rests_through_music_with_no_one_speaking(tmp_path):
+    """Music is loud all the time, but it is not speech (the speech detector): nothing in it is
+    decoded, so the decoder cannot make words of it, and costs next to nothing meanwhile."""
+    from test_voice_activity import music
+
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지", voice="ko+m3", speed=175), 6.0)
+    audio[SAMPLE_RATE:SAMPLE_RATE * 6] += (music(5.0) * 0.2 * 32767).astype(np.int16)  # the music comes on
+    recognizer = Recognizer(load_model(korean_model()), KOREAN)
+    assert [heard.command for heard in listen_to_samples(recognizer, audio)] == ["pause"]
+    assert recognizer.decoded_seconds < 0.4 * recognizer.t
+    assert recognizer.voice.speech_runs > 130  # the detector listened all through the music
+
+
 def test_the_decoder_never_rests_while_the_coach_talks(tmp_path):
     """Over the coach's voice a "pause" must be caught however quiet the cancelled echo leaves it."""
     audio = quiet_room_then(speak(tmp_path / "command.wav", "정지"), 3.0)

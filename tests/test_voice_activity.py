@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice_coach.listening.voice_activity import VoiceActivity
+from voice_coach.listening.voice_activity import SileroSpeech, VoiceActivity
 
 RATE = 16000
 
@@ -55,3 +55,124 @@ def test_a_pause_of_a_third_of_a_second_starts_a_new_utterance():
     first = syllable_train(3, 0.001)
     feed_in_blocks(detector, np.concatenate([first[: int(1.2 * RATE)], syllable_train(1, 0.001)]))
     assert detector.utterance().syllables == 1
+
+
+# ----- the speech detector (real Silero VAD): loud is not speech -----
+
+def music(seconds: float, seed: int = 1) -> np.ndarray:
+    """Plucked chords of a few harmonics on a quarter-second beat, a noise drum every other beat:
+    loud all the time, with a level that rises and falls like speech's (float, full scale 1)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    out = np.zeros_like(t)
+    for beat in range(int(seconds * 4)):
+        start = beat * RATE // 4
+        note = t[start:start + RATE // 2] - t[start]
+        pitch = rng.choice([220.0, 277.2, 329.6, 392.0, 440.0])
+        out[start:start + len(note)] += sum(0.2 / h * np.sin(2 * np.pi * pitch * h * note) for h in range(1, 6)) \
+            * np.exp(-4 * note)
+        if beat % 2 == 0:
+            hit = min(len(t) - start, RATE // 10)
+            out[start:start + hit] += rng.normal(0, 0.3, hit) * np.exp(-40 * np.arange(hit) / RATE)
+    return out
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory) -> np.ndarray:
+    """espeak-ng saying a Korean command, at 16 kHz (float, full scale 1)."""
+    import subprocess
+
+    from voice_coach.audio.pcm import read_wav, to_speech_pcm
+
+    wav = tmp_path_factory.mktemp("voice") / "command.wav"
+    subprocess.run(["espeak-ng", "-v", "ko+f3", "-w", str(wav), "일시 정지"], check=True, timeout=30)
+    samples, rate = read_wav(wav)
+    return to_speech_pcm(samples, rate).astype(np.float64) / 32768
+
+
+def as_pcm(signal: np.ndarray) -> np.ndarray:
+    return (np.clip(signal, -1, 1) * 32767).astype(np.int16)
+
+
+def silero() -> VoiceActivity:
+    return VoiceActivity(RATE, SileroSpeech())
+
+
+def test_music_is_loud_but_not_voice_to_the_speech_detector():
+    by_level, by_speech = VoiceActivity(RATE), silero()
+    for detector in (by_level, by_speech):
+        feed_in_blocks(detector, as_pcm(music(4.0)))
+    assert by_level.last_voice_at is not None and by_level.last_voice_at > 3.5  # the level alone is fooled
+    assert by_speech.last_voice_at is None
+
+
+def test_a_command_said_over_music_is_measured_at_its_own_length(spoken):
+    in_quiet = VoiceActivity(RATE)
+    feed_in_blocks(in_quiet, as_pcm(np.concatenate([np.zeros(RATE), spoken, np.zeros(RATE)])))
+    own_length = in_quiet.utterance().seconds
+    voice = np.concatenate([np.zeros(2 * RATE), spoken, np.zeros(int(1.5 * RATE))])
+    background = music(len(voice) / RATE) * 0.15  # about 15 dB below the voice
+    by_level, by_speech = VoiceActivity(RATE), silero()
+    for detector in (by_level, by_speech):
+        feed_in_blocks(detector, as_pcm(voice + background))
+    assert by_speech.utterance().seconds == pytest.approx(own_length, abs=0.25)
+    assert by_speech.utterance_started_at == pytest.approx(2.0, abs=0.25)
+    # by level, the music after the command is voice too: what made real commands in music too long
+    assert by_level.last_voice_at > 2.0 + len(spoken) / RATE + 0.5
+
+
+def test_the_speech_detector_sleeps_in_a_quiet_room_and_wakes_for_voice(spoken):
+    detector = silero()
+    rng = np.random.default_rng(5)
+    feed_in_blocks(detector, as_pcm(rng.normal(0, 0.001, 3 * RATE)))
+    assert detector.speech_runs == 0
+    feed_in_blocks(detector, as_pcm(np.concatenate([spoken, np.zeros(RATE)])))
+    assert detector.speech_runs > 0
+    assert detector.utterance().seconds > 0.5
+
+
+def test_the_speech_detector_sleeps_beside_a_steady_fan():
+    detector = silero()
+    rng = np.random.default_rng(6)
+    fan = as_pcm(rng.normal(0, 0.03, 5 * RATE))  # well above MIN_LEVEL, never above its own floor
+    feed_in_blocks(detector, fan[:2 * RATE])
+    woken = detector.speech_runs  # the first frames, before the floor is known, may wake it
+    feed_in_blocks(detector, fan[2 * RATE:])
+    assert detector.speech_runs == woken
+    assert detector.last_voice_at is None
+
+
+def test_while_the_coach_talks_loud_is_voice_again():
+    """classify=False (the coach's echo is speech too): the level decides, and nothing is run."""
+    detector = silero()
+    for start in range(0, 2 * RATE, 320):
+        detector.feed(as_pcm(music(2.0))[start:start + 320], classify=False)
+    assert detector.last_voice_at is not None and detector.speech_runs == 0
+
+
+class ScriptedSpeech:
+    """A speech detector that answers from a list: the hysteresis, without a model."""
+
+    chunk = 480
+
+    def __init__(self, answers):
+        self.answers, self.resets = list(answers), 0
+
+    def probability(self, samples):
+        return self.answers.pop(0) if self.answers else 0.0
+
+    def reset(self):
+        self.resets += 1
+
+
+def test_speech_starts_at_one_half_and_holds_through_a_doubtful_chunk():
+    # chunks of three frames; a quiet room (the detector sleeps), then a tone, loud throughout:
+    # the detector's answers for the tone's chunks are 0.2, 0.6, a doubtful 0.4, 0.7, then 0.3
+    speech = ScriptedSpeech([0.2, 0.6, 0.4, 0.7, 0.3, 0.3])
+    detector = VoiceActivity(RATE, speech)
+    tone = 0.3 * np.sin(2 * np.pi * 200 * np.arange(int(0.18 * RATE)) / RATE)
+    feed_in_blocks(detector, as_pcm(np.concatenate([np.zeros(int(0.48 * RATE)), tone])), block=160)
+    assert speech.resets == 1  # woken by the tone, with a fresh state
+    # a chunk's verdict holds from its last frame: voice from frame 53 (0.6) to frame 62 (0.3)
+    assert detector.utterance_started_at == pytest.approx(0.53, abs=0.001)
+    assert detector.last_voice_at == pytest.approx(0.62, abs=0.001)

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
-from voice_coach.listening.grammar import Decider, Decision, Grammar, merged
+from voice_coach.listening.grammar import Decider, Decision, Grammar, Utterance, merged
 from voice_coach.listening.models import tuned_for_listening
-from voice_coach.listening.voice_activity import VoiceActivity
+from voice_coach.listening.voice_activity import VoiceActivity, speech_detector
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class Heard:
     """Seconds from the start of the utterance's voice to the decision."""
     confidence: float = 1.0
     """The decoder's confidence in the command's words (0-1)."""
+    utterance: Utterance | None = None
+    """The voice it was heard in (its length and syllables), for a final result."""
 
     def to_json(self) -> dict:
         latency = None if self.latency is None else round(self.latency * 1000)
@@ -84,7 +86,7 @@ class Recognizer:
                                                 json.dumps(grammar.vosk_grammar, ensure_ascii=False))
         self._recognizer.SetWords(True)  # each word's posterior: how sure the decoder is of it
         self.decider = Decider(grammar)
-        self.voice = VoiceActivity(SAMPLE_RATE)
+        self.voice = VoiceActivity(SAMPLE_RATE, speech_detector())
         self._recent = np.zeros(0, np.int16)
         """The latest audio, to pad an utterance that ends early with the room's own quiet, and
         to give a resting decoder the start of a word."""
@@ -102,7 +104,9 @@ class Recognizer:
 
     def feed(self, pcm: np.ndarray, coach_talking: bool = False) -> list[Heard]:
         """Mono int16 samples at 16 kHz; `coach_talking`: the coach's voice is in them."""
-        self.voice.feed(pcm)
+        # While the coach talks its echo is speech too: the speech detector would not tell the
+        # person apart, and only a barge-in's words matter then (see Decider).
+        self.voice.feed(pcm, classify=not coach_talking)
         self._recent = np.concatenate([self._recent, pcm])[-int(SAMPLE_RATE * 0.5):]
         quiet_for = self.voice.quiet_for()
         quiet = self.voice.now if quiet_for is None else quiet_for
@@ -187,7 +191,8 @@ class Recognizer:
         latency = None if end is None else max(0.0, self.t - end)
         began = self.voice.utterance_started_at
         spoken_for = 0.0 if began is None else self.t - began
-        return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for, decision.confidence)]
+        return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for, decision.confidence,
+                      decision.utterance)]
 
 
 def words_missing_from(model, phrases: list[str]) -> list[str]:
