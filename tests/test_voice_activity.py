@@ -153,12 +153,11 @@ def test_while_the_coach_talks_loud_is_voice_again():
 class ScriptedSpeech:
     """A speech detector that answers from a list: the hysteresis, without a model."""
 
-    chunk = 480
-
-    def __init__(self, answers):
-        self.answers, self.resets = list(answers), 0
+    def __init__(self, answers, chunk: int = 480):
+        self.answers, self.resets, self.chunk, self.sizes = list(answers), 0, chunk, []
 
     def probability(self, samples):
+        self.sizes.append(len(samples))
         return self.answers.pop(0) if self.answers else 0.0
 
     def reset(self):
@@ -176,3 +175,12 @@ def test_speech_starts_at_one_half_and_holds_through_a_doubtful_chunk():
     # a chunk's verdict holds from its last frame: voice from frame 53 (0.6) to frame 62 (0.3)
     assert detector.utterance_started_at == pytest.approx(0.53, abs=0.001)
     assert detector.last_voice_at == pytest.approx(0.62, abs=0.001)
+
+
+def test_the_speech_detector_gets_whole_chunks_of_any_size():
+    speech = ScriptedSpeech([0.9] * 100, chunk=600)  # not a whole number of frames
+    detector = VoiceActivity(RATE, speech)
+    tone = 0.3 * np.sin(2 * np.pi * 200 * np.arange(RATE) / RATE)
+    feed_in_blocks(detector, as_pcm(np.concatenate([np.zeros(RATE // 2), tone])), block=320)
+    assert len(speech.sizes) >= 25 and set(speech.sizes) == {600}
+    assert detector.utterance().seconds > 0.9

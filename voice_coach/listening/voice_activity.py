@@ -109,7 +109,8 @@ class VoiceActivity:
         self._extreme_db = -100.0
         """The highest level since the last valley (rising), or the lowest since the last peak."""
         self._chunk: list[np.ndarray] = []
-        """The frames since the speech detector last ran (it takes larger chunks than a frame)."""
+        """The samples since the speech detector last ran, in frames and the rest of one (it takes
+        larger chunks than a frame, of any size)."""
         self._speaking = False
         """The speech detector's verdict on the latest chunk."""
         self._loud_frame: int | None = None
@@ -158,7 +159,7 @@ class VoiceActivity:
             self._detector_fresh = False
             return True
         self._chunk.append(samples)
-        if len(self._chunk) * FRAME >= self.speech.chunk:
+        if sum(len(part) for part in self._chunk) >= self.speech.chunk:
             audio = np.concatenate(self._chunk)
             chunk, rest = audio[:self.speech.chunk], audio[self.speech.chunk:]
             self._chunk = [rest] if len(rest) else []
