@@ -19,6 +19,7 @@ from voice_coach.core.loads import spoken_loads
 from voice_coach.core.phrases import load_phrases
 from voice_coach.listening import models
 from voice_coach.listening.grammar import (
+    FIT_RULES,
     STABLE_SECONDS,
     Decider,
     Utterance,
@@ -224,6 +225,27 @@ def test_the_decoder_rests_through_music_with_no_one_speaking(tmp_path):
     assert [heard.command for heard in listen_to_samples(recognizer, audio)] == ["pause"]
     assert recognizer.decoded_seconds < 0.4 * recognizer.t
     assert recognizer.voice.speech_runs > 130  # the detector listened all through the music
+
+
+def test_while_the_coach_talks_the_speech_detector_is_not_run(tmp_path):
+    """The coach's echo is speech too: then the level decides, and the detector's cost is saved."""
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지"), 1.0)
+    recognizer = Recognizer(load_model(korean_model()), KOREAN)
+    chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
+    for start in range(0, len(audio), chunk):
+        recognizer.feed(audio[start:start + chunk], coach_talking=True)
+    assert recognizer.voice.last_voice_at is not None and recognizer.voice.speech_runs == 0
+
+
+def test_each_rule_of_fit_can_be_left_out_and_a_decision_keeps_its_utterance():
+    """What benchmarks/listen_real.py measures each rule by."""
+    decider = Decider(KOREAN)
+    too_long = spoken(2.0, 3)
+    assert decider.final("이전 단계", 0.9, too_long) is None
+    decider.fit_rules = tuple(rule for rule in FIT_RULES if rule != "not too long")
+    decision = decider.final("이전 단계", 0.9, too_long)
+    assert said(decision) == "back" and decision.utterance == too_long
+    assert not plausible("정지", spoken(0.1, 2)) and plausible("정지", spoken(0.1, 2), ("not too long",))
 
 
 def test_the_decoder_never_rests_while_the_coach_talks(tmp_path):
