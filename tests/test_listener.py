@@ -227,13 +227,18 @@ def test_the_decoder_rests_through_music_with_no_one_speaking(tmp_path):
     assert recognizer.voice.speech_runs > 130  # the detector listened all through the music
 
 
-def test_while_the_coach_talks_the_speech_detector_is_not_run(tmp_path):
-    """The coach's echo is speech too: then the level decides, and the detector's cost is saved."""
-    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지"), 1.0)
+def heard_while_the_coach_talks(audio: np.ndarray) -> Recognizer:
+    """A recognizer fed `audio` as if the coach were talking all through it."""
     recognizer = Recognizer(load_model(korean_model()), KOREAN)
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     for start in range(0, len(audio), chunk):
         recognizer.feed(audio[start:start + chunk], coach_talking=True)
+    return recognizer
+
+
+def test_while_the_coach_talks_the_speech_detector_is_not_run(tmp_path):
+    """The coach's echo is speech too: then the level decides, and the detector's cost is saved."""
+    recognizer = heard_while_the_coach_talks(quiet_room_then(speak(tmp_path / "command.wav", "정지"), 1.0))
     assert recognizer.voice.last_voice_at is not None and recognizer.voice.speech_runs == 0
 
 
@@ -250,11 +255,7 @@ def test_each_rule_of_fit_can_be_left_out_and_a_decision_keeps_its_utterance():
 
 def test_the_decoder_never_rests_while_the_coach_talks(tmp_path):
     """Over the coach's voice a "pause" must be caught however quiet the cancelled echo leaves it."""
-    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지"), 3.0)
-    recognizer = Recognizer(load_model(korean_model()), KOREAN)
-    chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
-    for start in range(0, len(audio), chunk):
-        recognizer.feed(audio[start:start + chunk], coach_talking=True)
+    recognizer = heard_while_the_coach_talks(quiet_room_then(speak(tmp_path / "command.wav", "정지"), 3.0))
     assert recognizer.decoded_seconds == pytest.approx(recognizer.t, abs=0.02)
 
 
