@@ -36,6 +36,7 @@ from voice_coach.listening.recognizer import (
     listen_to_samples,
     load_model,
     read_wav_16k,
+    repeatable_dither,
 )
 from voice_coach.workouts.library import resolve_script
 from voice_coach.workouts.loading import load_plan
@@ -70,6 +71,7 @@ def baseline(model, grammar, samples: np.ndarray) -> tuple[str | None, float | N
     import vosk
 
     recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE, json.dumps(grammar.vosk_grammar, ensure_ascii=False))
+    repeatable_dither()  # as the listener's: the same audio, the same dither
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     for start in range(0, len(samples), chunk):
         if recognizer.AcceptWaveform(samples[start:start + chunk].tobytes()):

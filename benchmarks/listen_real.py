@@ -57,6 +57,7 @@ from voice_coach.listening.recognizer import (
     Recognizer,
     listen_to_samples,
     load_model,
+    repeatable_dither,
 )
 
 LEAD_SECONDS, TAIL_SECONDS = 1.0, 1.5
@@ -208,6 +209,7 @@ class PlainVosk:
 
         recognizer = vosk.KaldiRecognizer(self.model, SAMPLE_RATE,
                                           json.dumps(self.grammar.vosk_grammar, ensure_ascii=False))
+        repeatable_dither()  # as the listener's: the same audio, the same dither
         chunk, heard = int(SAMPLE_RATE * CHUNK_SECONDS), []
         for start in range(0, len(samples), chunk):
             if recognizer.AcceptWaveform(samples[start:start + chunk].tobytes()):
