@@ -315,7 +315,8 @@ def run_talk(decoders, talk, conditions: Conditions, talk_conditions: tuple[str,
                     candidates += heard
                     heard = kept(heard, CONFIDENCE_FLOORS)
                 false[(name, condition)] += len(heard)
-                examples[name] += [f"{condition}: {recording.label[:60]!r} -> {h[1]} ({h[2]:.2f})" for h in heard]
+                examples[name] += [f"{condition}: {recording.label[:60]!r} -> {h[1]} {h[3]!r} ({h[2]:.2f})"
+                                   for h in heard]
     return {"seconds": seconds, "false": false, "examples": examples, "candidates": candidates}
 
 
