@@ -70,7 +70,7 @@ def baseline(model, grammar, samples: np.ndarray) -> tuple[str | None, float | N
     """Plain Vosk: stream the audio, take the first final result (at its endpoint)."""
     import vosk
 
-    recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE, json.dumps(grammar.vosk_grammar, ensure_ascii=False))
+    recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE, json.dumps(grammar.words_offered, ensure_ascii=False))
     repeatable_dither()  # as the listener's: the same audio, the same dither
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     for start in range(0, len(samples), chunk):

@@ -45,9 +45,24 @@ posteriors, 0-1) for a phrase of up to two syllables, of three, and of four or m
 matched onto short phrases far more often than onto long ones (there is less sound to contradict
 it): English words said to a Korean coach ("two", "eight", "down") come out as 팁 or 재생. So
 short phrases need more certainty. Fitted on real speech (benchmarks/listen_real.py prints the
-trade-off, 400 commands in 10 conditions and 52.7 min of talk), with the lattice as wide as
-LISTENING_OPTIONS makes it: 0.9/0.7/0.5 took 95 real commands, 7 wrong ones and 14.8 false
-commands an hour of talk; these floors 99, 7 and 18.2 (plain Vosk: 98, 22 and 41)."""
+trade-off, 400 commands in 10 conditions), with the lattice as wide as LISTENING_OPTIONS makes
+it and the fillers weighted (FILLER_WEIGHT), over 79 min of talk: these floors took 98 real
+commands, 6 wrong ones and 26.6 false commands an hour; 0.99/0.8/0.6 took 90, 3 and 13.7, but
+every real command there has three or four syllables, so what a higher floor costs a short
+command said by a person is not measured (plain Vosk: 98, 22 and 54.6)."""
+
+
+FILLER_WEIGHT = 2
+"""How many times each filler word is listed in the grammar Vosk is given, for each time a phrase
+is. Vosk turns that list into a language model counted over its entries (see vosk's
+Recognizer::UpdateGrammarFst), so a filler listed twice is twice as likely before any sound is
+heard: talk is explained by fillers more readily, and a command must sound like itself to win (the
+garbage model's weight of classic keyword spotting). Measured on real speech
+(benchmarks/listen_real.py --filler-weights; 400 commands in 10 conditions, 79 min of talk in the
+quiet, in room + music and beside an exercise bike), at the confidence floors in use: weight 1 took
+99 commands, 7 wrong, 30.4 false commands an hour; 2 took 98, 6 and 26.6; 3 took 91, 6 and 21.2
+(plain Vosk: 98, 22 and 54.6). Two keeps the commands plain Vosk hears; three trades 7 of them for
+a fifth fewer false ones, a choice the benchmark prints beside the floors' own."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +70,19 @@ class Grammar:
     phrases: dict[str, str]
     """Normalized phrase -> command."""
     fillers: tuple[str, ...]
+    filler_weight: int = FILLER_WEIGHT
+
+    @property
+    def words_offered(self) -> list[str]:
+        """Each phrase and each filler word once: what the decoder may say."""
+        return sorted(set(self.phrases) | set(self.fillers))
 
     @property
     def vosk_grammar(self) -> list[str]:
-        """The list KaldiRecognizer takes: each phrase, each filler word on its own."""
-        return sorted(set(self.phrases) | set(self.fillers))
+        """The list KaldiRecognizer takes: each phrase once, each filler word `filler_weight`
+        times (see FILLER_WEIGHT)."""
+        fillers = sorted(set(self.fillers) - set(self.phrases))
+        return sorted(set(self.phrases)) + fillers * self.filler_weight
 
     def command_for(self, text: str) -> str | None:
         """The command an utterance means, only if it is exactly one of the phrases."""
@@ -224,7 +247,7 @@ def with_answers(grammar: Grammar, phrases: Phrases) -> Grammar:
     still pauses), the answers join them ("hard", "I did ten"). Only for that moment: the
     answers' short words would otherwise draw ordinary talk onto them all session long."""
     answers = {phrase: ANSWER for phrase in phrases.answer_phrases() if phrase not in grammar.phrases}
-    return Grammar({**grammar.phrases, **answers}, grammar.fillers)
+    return Grammar({**grammar.phrases, **answers}, grammar.fillers, grammar.filler_weight)
 
 
 def with_loads(grammar: Grammar, phrases: Phrases, unit: str) -> Grammar:
@@ -232,9 +255,9 @@ def with_loads(grammar: Grammar, phrases: Phrases, unit: str) -> Grammar:
     person's unit ("twenty kilos" ... "three hundred kilos", halves below a hundred). Only then:
     thousands of number phrases on offer all session would draw talk onto them."""
     loads = {phrase: ANSWER for phrase in spoken_loads(phrases, unit) if phrase not in grammar.phrases}
-    return Grammar({**grammar.phrases, **loads}, grammar.fillers)
+    return Grammar({**grammar.phrases, **loads}, grammar.fillers, grammar.filler_weight)
 
 
 def merged(first: Grammar, second: Grammar) -> Grammar:
     """Both grammars' phrases (the coach waits for an answer during an exercise with a weight)."""
-    return Grammar({**first.phrases, **second.phrases}, first.fillers)
+    return Grammar({**first.phrases, **second.phrases}, first.fillers, first.filler_weight)

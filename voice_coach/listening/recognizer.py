@@ -81,7 +81,7 @@ class Recognizer:
             self._moments[True, True] = merged(answers, loads)
         self._model = model
         widest = self._moments[max(self._moments, key=lambda key: len(self._moments[key].phrases))]
-        missing = words_missing_from(model, widest.vosk_grammar)
+        missing = words_missing_from(model, widest.words_offered)
         if missing:  # Vosk drops such words silently: a phrase holding one can never be heard
             _LOGGER.warning("words not in the speech model's vocabulary (phrases with them cannot be heard): %s",
                             ", ".join(missing))
