@@ -338,6 +338,13 @@ def tradeoff(result: dict, talk_result: dict, hours: float, floors, rules) -> st
     return f"right {right:4}/{len(result['candidates'])}  wrong+stray {wrong:3}   false {false / hours:5.1f}/h"
 
 
+def print_tradeoff(result: dict, talk_result: dict, hours: float, settings, marker: str) -> None:
+    """A line of tradeoff() for each setting of the confidence floors, the one in use marked."""
+    for floors in settings:
+        figures = tradeoff(result, talk_result, hours, floors, FIT_RULES)
+        print(f"  {'/'.join(f'{f:g}' for f in floors):16} {figures}{marker if floors == CONFIDENCE_FLOORS else ''}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="the folder of real recordings (MANIFEST.tsv)")
@@ -360,6 +367,17 @@ def main() -> None:
             fail(f"--conditions: unknown condition {name!r} (choose from {', '.join(CONDITIONS)})")
     if args.lang not in COMMAND_CATEGORY:
         fail(f"--lang {args.lang}: no command recordings are known for it (choose from {', '.join(COMMAND_CATEGORY)})")
+    # The arguments are checked before the recordings are read and the model is loaded (seconds each).
+    try:
+        frontend = tuple(int(part) for part in args.webrtc.split(",")) if args.webrtc else None
+    except ValueError:
+        fail(f"--webrtc {args.webrtc}: give two whole numbers, GAIN,SUPPRESSION (for instance 0,2)")
+    try:
+        weights = [int(part) for part in args.filler_weights.split(",")] if args.filler_weights else []
+    except ValueError:
+        fail(f"--filler-weights {args.filler_weights}: give whole numbers, for instance 1,6")
+    if any(weight < 1 for weight in weights):
+        fail(f"--filler-weights {args.filler_weights}: a weight is at least 1 (each filler listed once)")
     recordings = read_manifest(args.data, (COMMAND_CATEGORY[args.lang], "talk", "noise"))
     try:
         path = find_model(args.lang, args.model).path
@@ -372,16 +390,6 @@ def main() -> None:
         grammar = with_loads(grammar, load_phrases(args.lang), "kg")
     vosk.SetLogLevel(-1)
     plain_model = vosk.Model(str(path))  # as shipped: Vosk's own endpointing and decoding options
-    try:
-        frontend = tuple(int(part) for part in args.webrtc.split(",")) if args.webrtc else None
-    except ValueError:
-        fail(f"--webrtc {args.webrtc}: give two whole numbers, GAIN,SUPPRESSION (for instance 0,2)")
-    try:
-        weights = [int(part) for part in args.filler_weights.split(",")] if args.filler_weights else []
-    except ValueError:
-        fail(f"--filler-weights {args.filler_weights}: give whole numbers, for instance 1,6")
-    if any(weight < 1 for weight in weights):
-        fail(f"--filler-weights {args.filler_weights}: a weight is at least 1 (each filler listed once)")
     decoders = {"listener": Listener(load_model(path), grammar, frontend),
                 "plain Vosk": PlainVosk(plain_model, grammar)}
     noises = {r.label: read_audio_16k(r.path) for r in recordings if r.category == "noise"}
@@ -430,10 +438,7 @@ def main() -> None:
                 print(f"      {example}")
     print("\ntrade-off (listener): confidence floors (up to 2 syllables, 3, 4+) -> commands right (all "
           "conditions), wrong+stray, false commands per hour of talk")
-    for floors in FLOOR_SETTINGS:
-        marker = "  <- in use" if floors == CONFIDENCE_FLOORS else ""
-        figures = tradeoff(result, talk_result, hours, floors, FIT_RULES)
-        print(f"  {'/'.join(f'{f:g}' for f in floors):16} {figures}{marker}")
+    print_tradeoff(result, talk_result, hours, FLOOR_SETTINGS, "  <- in use")
     print("\nrules of fit (listener, at the floors in use): each left out in turn -> the same figures")
     for left_out in (None, *FIT_RULES, "all"):
         rules = FIT_RULES if left_out is None else () if left_out == "all" else \
@@ -448,10 +453,7 @@ def main() -> None:
         result = run_commands(weighted, commands, conditions, names)
         talk_result = run_talk(weighted, talk, conditions, talk_conditions)
         print(f"\nfiller weight {weight} (in use: {FILLER_WEIGHT}): confidence floors -> the same figures")
-        for floors in FLOOR_SETTINGS[1:]:
-            marker = "  <- floors in use" if floors == CONFIDENCE_FLOORS else ""
-            print(f"  {'/'.join(f'{f:g}' for f in floors):16} "
-                  f"{tradeoff(result, talk_result, hours, floors, FIT_RULES)}{marker}")
+        print_tradeoff(result, talk_result, hours, FLOOR_SETTINGS[1:], "  <- floors in use")
 
 
 if __name__ == "__main__":

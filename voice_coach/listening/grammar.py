@@ -8,7 +8,7 @@ Korean model has no [unk] word to do that). A phrase counts only when it is the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voice_coach.core.loads import spoken_loads
 from voice_coach.core.phrases import Phrases, normalize
@@ -247,7 +247,7 @@ def with_answers(grammar: Grammar, phrases: Phrases) -> Grammar:
     still pauses), the answers join them ("hard", "I did ten"). Only for that moment: the
     answers' short words would otherwise draw ordinary talk onto them all session long."""
     answers = {phrase: ANSWER for phrase in phrases.answer_phrases() if phrase not in grammar.phrases}
-    return Grammar({**grammar.phrases, **answers}, grammar.fillers, grammar.filler_weight)
+    return replace(grammar, phrases={**grammar.phrases, **answers})
 
 
 def with_loads(grammar: Grammar, phrases: Phrases, unit: str) -> Grammar:
@@ -255,9 +255,9 @@ def with_loads(grammar: Grammar, phrases: Phrases, unit: str) -> Grammar:
     person's unit ("twenty kilos" ... "three hundred kilos", halves below a hundred). Only then:
     thousands of number phrases on offer all session would draw talk onto them."""
     loads = {phrase: ANSWER for phrase in spoken_loads(phrases, unit) if phrase not in grammar.phrases}
-    return Grammar({**grammar.phrases, **loads}, grammar.fillers, grammar.filler_weight)
+    return replace(grammar, phrases={**grammar.phrases, **loads})
 
 
 def merged(first: Grammar, second: Grammar) -> Grammar:
     """Both grammars' phrases (the coach waits for an answer during an exercise with a weight)."""
-    return Grammar({**first.phrases, **second.phrases}, first.fillers, first.filler_weight)
+    return replace(first, phrases={**first.phrases, **second.phrases})
