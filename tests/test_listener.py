@@ -108,6 +108,20 @@ def test_an_utterance_far_longer_than_the_phrase_is_not_that_phrase():
     assert said(decider.final("다 했어", 1.0, spoken(0.9, 4))) == "done"
 
 
+def test_a_phrase_the_decoder_stretched_far_beyond_the_voice_is_not_that_phrase():
+    """Beside an exercise bike the voice detector hears only the loudest part of a word, and the
+    decoder may spread a phrase over the noise around it: the same length rule, measured on the
+    decoder's words."""
+    decider = Decider(KOREAN)
+    stretched = Utterance(0.15, 1, words_seconds=1.2)  # "two" -> 이전 over 1.2 s, 0.15 s of voice
+    assert decider.final("이전", 1.0, stretched) is None
+    assert said(decider.final("이전", 1.0, replace(stretched, words_seconds=0.5))) == "back"
+    assert said(decider.final("이전", 1.0, replace(stretched, words_seconds=0.0))) == "back"  # not known
+    assert plausible("이전", stretched, tuple(rule for rule in FIT_RULES if rule != "words not too long"))
+    # four syllables may take longer than two
+    assert said(decider.final("이전 단계", 1.0, replace(stretched, words_seconds=1.2))) == "back"
+
+
 def test_a_command_said_fast_is_still_a_command():
     # Real people say the four syllables of "다음 단계" in 0.4 s of voice; the rule fitted to a
     # synthetic voice wanted at least 0.48 s and threw such commands away.
@@ -213,6 +227,14 @@ def test_every_korean_phrase_and_filler_is_in_the_models_vocabulary():
     weights = [phrase for unit in ("kg", "lb") for phrase in spoken_loads(phrases, unit)]  # "이십 킬로 반"
     assert words_missing_from(model, KOREAN.words_offered + idle + answers + weights) == []
     assert words_missing_from(model, ["일시 정지", "다음꺼"]) == ["다음꺼"]  # the check itself can fail
+
+
+def test_a_heard_command_carries_how_long_the_decoder_placed_its_words(tmp_path):
+    """What the rule on the words' length reads: from Vosk's word times, within the clip's voice."""
+    audio = read_wav_16k(speak(tmp_path / "next.wav", "다음 단계", voice="ko+f3", speed=160))
+    (heard,) = listen_to_samples(Recognizer(load_model(korean_model()), KOREAN), audio)
+    voiced = len(audio) / SAMPLE_RATE - 1.5  # speak() puts 0.5 s of silence before and 1 s after
+    assert heard.command == "next" and 0.3 < heard.utterance.words_seconds < voiced + 0.1
 
 
 def test_real_vosk_hears_no_command_in_ordinary_korean_talk(tmp_path):

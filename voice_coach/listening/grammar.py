@@ -46,8 +46,8 @@ matched onto short phrases far more often than onto long ones (there is less sou
 it): English words said to a Korean coach ("two", "eight", "down") come out as 팁 or 재생. So
 short phrases need more certainty. Fitted on real speech (benchmarks/listen_real.py prints the
 trade-off, 400 commands in 10 conditions), with the lattice as wide as LISTENING_OPTIONS makes
-it and the fillers weighted (FILLER_WEIGHT), over 79 min of talk: these floors took 98 real
-commands, 6 wrong ones and 26.6 false commands an hour; 0.99/0.8/0.6 took 90, 3 and 13.7, but
+it and the fillers weighted (FILLER_WEIGHT), over 79 min of talk: these floors took 97 real
+commands, 6 wrong ones and 22.0 false commands an hour; 0.99/0.8/0.6 took 89, 3 and 10.6, but
 every real command there has three or four syllables, so what a higher floor costs a short
 command said by a person is not measured (plain Vosk: 98, 22 and 54.6)."""
 
@@ -115,6 +115,9 @@ class Utterance:
     """From its first voiced frame to its last."""
     syllables: int
     """Loudness peaks counted in it."""
+    words_seconds: float = 0.0
+    """How long the decoder's words lasted in it, from the first one's start to the last one's
+    end, as the decoder aligned them (0: not known)."""
 
 
 def syllables(phrase: str) -> int:
@@ -132,7 +135,7 @@ def syllables(phrase: str) -> int:
     return max(1, count)
 
 
-FIT_RULES = ("enough voice", "not too long", "not too many syllables")
+FIT_RULES = ("enough voice", "not too long", "words not too long", "not too many syllables")
 """The rules by which an utterance can be its phrase (see plausible). Each is kept only while it
 saves more false commands in real talk than it costs real commands: benchmarks/listen_real.py
 prints what each one does."""
@@ -145,7 +148,15 @@ def plausible(phrase: str, utterance: Utterance, rules: tuple[str, ...] = FIT_RU
     count = syllables(phrase)
     if "enough voice" in rules and utterance.seconds < MIN_VOICE_SECONDS:
         return False
-    if "not too long" in rules and utterance.seconds > PHRASE_SLACK_SECONDS + SLOWEST_SYLLABLE_SECONDS * count:
+    longest = PHRASE_SLACK_SECONDS + SLOWEST_SYLLABLE_SECONDS * count
+    if "not too long" in rules and utterance.seconds > longest:
+        return False
+    # The same length measured where the decoder put the words. In steady noise the voice
+    # detector hears only the loudest part of a word, and the decoder may stretch a phrase over
+    # the noise around it: an English "two" beside an exercise bike came out as 이전 spread over
+    # 1.2 s, with 0.15 s of voice. On real speech this rule took false commands in talk from
+    # 26.6 to 22.0 an hour (beside the bike 47.8 to 34.1) for one command in 400.
+    if "words not too long" in rules and utterance.words_seconds > longest:
         return False
     return "not too many syllables" not in rules or utterance.syllables < count + EXTRA_SYLLABLES
 

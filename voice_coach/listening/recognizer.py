@@ -11,7 +11,7 @@ import ctypes
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -127,7 +127,7 @@ class Recognizer:
         self.decoded_seconds += len(pcm) / SAMPLE_RATE
         self.partial = ""
         if self._recognizer.AcceptWaveform(pcm.astype("<i2").tobytes()):
-            return self._heard(self.decider.final(*_parse_final(self._recognizer.Result()), spoken))
+            return self._heard(self._decide(_parse_final(self._recognizer.Result()), spoken))
         partial = self.partial = json.loads(self._recognizer.PartialResult()).get("partial", "")
         if quiet >= REST_AFTER_SECONDS and not partial.strip() and not coach_talking:
             # No Reset: that would also drop the speaker adaptation (i-vector) learned so far.
@@ -138,7 +138,7 @@ class Recognizer:
         # Between the coach's sentences too: a word said in a gap is decoded on its own, not as
         # the end of the coach's sentence (the echo guard decides what may pass then).
         if self.decider.utterance_over(partial, quiet_for, self.t):
-            return self._heard(self.decider.final(*self._end_utterance(quiet_for), spoken))
+            return self._heard(self._decide(self._end_utterance(quiet_for), spoken))
         return []
 
     @property
@@ -171,7 +171,7 @@ class Recognizer:
         self.decider = Decider(self.grammar)
         return True
 
-    def _end_utterance(self, quiet_for: float | None) -> tuple[str, float]:
+    def _end_utterance(self, quiet_for: float | None) -> tuple[str, float, float]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
         little ahead of each frame, so it is first given PAD_SECONDS more of the quiet just heard
         (the room's own background, so its features stay those of this room)."""
@@ -186,7 +186,13 @@ class Recognizer:
 
     def flush(self) -> list[Heard]:
         """The audio has ended: whatever the last utterance meant."""
-        return self._heard(self.decider.final(*_parse_final(self._recognizer.FinalResult()), self.voice.utterance()))
+        return self._heard(self._decide(_parse_final(self._recognizer.FinalResult()), self.voice.utterance()))
+
+    def _decide(self, result: tuple[str, float, float], spoken: Utterance) -> Decision | None:
+        """The decider's verdict on a final result (words, confidence, the words' seconds),
+        heard in the voice `spoken`."""
+        text, confidence, words_seconds = result
+        return self.decider.final(text, confidence, replace(spoken, words_seconds=words_seconds))
 
     def _heard(self, decision: Decision | None) -> list[Heard]:
         if decision is None:
@@ -221,12 +227,15 @@ def words_missing_from(model, phrases: list[str]) -> list[str]:
     return [word for word in words if model.vosk_model_find_word(word) < 0]
 
 
-def _parse_final(result: str) -> tuple[str, float]:
-    """A final result's words, and the decoder's confidence in them: the least of the words'
-    posteriors (one doubtful word makes the whole phrase doubtful)."""
+def _parse_final(result: str) -> tuple[str, float, float]:
+    """A final result's words; the decoder's confidence in them, the least of the words'
+    posteriors (one doubtful word makes the whole phrase doubtful); and how long they lasted
+    as the decoder aligned them (seconds)."""
     parsed = json.loads(result)
-    confidence = min((word.get("conf", 1.0) for word in parsed.get("result", [])), default=0.0)
-    return parsed.get("text", ""), confidence
+    words = parsed.get("result", [])
+    confidence = min((word.get("conf", 1.0) for word in words), default=0.0)
+    seconds = max(0.0, words[-1].get("end", 0.0) - words[0].get("start", 0.0)) if words else 0.0
+    return parsed.get("text", ""), confidence, seconds
 
 
 def read_wav_16k(path: Path) -> np.ndarray:
