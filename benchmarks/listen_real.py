@@ -18,10 +18,14 @@ then the trade-off of the decision's confidence threshold: commands right agains
 per hour at a few settings, so the operating point is a visible choice.
 
     .venv/bin/python benchmarks/listen_real.py --data ../shared/speech [--lang ko] [--model PATH]
-        [--conditions clean,room,...] [--quick] [--moment loads] [--filler-weights 1,3,6]
+        [--conditions clean,room,...] [--quick] [--moment running|paused|loads] [--filler-weights 1,3,6]
 
---moment loads listens as during an exercise done with a weight: the commands and every spoken
-load ("이십 킬로") in the grammar, for both decoders; a load heard in talk counts as a false command.
+Both decoders listen as a session does at a moment of the workout, with that moment's phrases:
+--moment running (the default) while the workout goes on, unpaused, when the commands only a
+pause gives a meaning ("resume", see ONLY_WHILE_PAUSED) command nothing; those commands'
+recordings are decoded as in a pause, where they apply. --moment paused offers every command
+throughout. --moment loads listens as during an exercise done with a weight: the running moment
+plus every spoken load ("이십 킬로"); a load heard in talk counts as a false command.
 --filler-weights decodes everything again with the listener's filler words weighted so (see
 FILLER_WEIGHT in listening/grammar.py) and prints the trade-off at each: the other knob of the
 decision, beside the confidence floors (each weight costs about half the main run again).
@@ -48,10 +52,12 @@ from voice_coach.listening.grammar import (
     CONFIDENCE_FLOORS,
     FILLER_WEIGHT,
     FIT_RULES,
+    ONLY_WHILE_PAUSED,
     Grammar,
     build_grammar,
     confidence_floor,
     plausible,
+    while_running,
     with_loads,
 )
 from voice_coach.listening.models import ModelMissing, find_model
@@ -210,21 +216,25 @@ class PlainVosk:
     def __init__(self, model, grammar: Grammar):
         self.model, self.grammar = model, grammar
 
-    def decode(self, samples: np.ndarray) -> list[tuple[float, str, float, str]]:
+    def decode(self, samples: np.ndarray, running: bool = False) -> list[tuple[float, str, float, str]]:
+        """`running`: with the phrases of the workout going on, unpaused (see while_running)."""
         import vosk
 
+        grammar = while_running(self.grammar) if running else self.grammar
         recognizer = vosk.KaldiRecognizer(self.model, SAMPLE_RATE,
-                                          json.dumps(self.grammar.words_offered, ensure_ascii=False))
+                                          json.dumps(grammar.words_offered, ensure_ascii=False))
         repeatable_dither()  # as the listener's: the same audio, the same dither
         chunk, heard = int(SAMPLE_RATE * CHUNK_SECONDS), []
         for start in range(0, len(samples), chunk):
             if recognizer.AcceptWaveform(samples[start:start + chunk].tobytes()):
-                self._take(json.loads(recognizer.Result()).get("text", ""), (start + chunk) / SAMPLE_RATE, heard)
-        self._take(json.loads(recognizer.FinalResult()).get("text", ""), len(samples) / SAMPLE_RATE, heard)
+                self._take(grammar, json.loads(recognizer.Result()).get("text", ""), (start + chunk) / SAMPLE_RATE,
+                           heard)
+        self._take(grammar, json.loads(recognizer.FinalResult()).get("text", ""), len(samples) / SAMPLE_RATE, heard)
         return heard
 
-    def _take(self, text: str, at: float, heard: list) -> None:
-        command = self.grammar.command_for(text)
+    @staticmethod
+    def _take(grammar: Grammar, text: str, at: float, heard: list) -> None:
+        command = grammar.command_for(text)
         if command:
             heard.append((at, command, 1.0, text))
 
@@ -237,10 +247,12 @@ class Listener:
     def __init__(self, model, grammar: Grammar, frontend: tuple[int, int] | None = None):
         self.model, self.grammar, self.frontend = model, grammar, frontend
 
-    def decode(self, samples: np.ndarray) -> list[tuple]:
+    def decode(self, samples: np.ndarray, running: bool = False) -> list[tuple]:
+        """`running`: listen as while the workout goes on, unpaused (the session's use_moment)."""
         if self.frontend:
             samples = webrtc_front_end(samples, *self.frontend)
         recognizer = Recognizer(self.model, self.grammar)
+        recognizer.use_moment(running=running)
         recognizer.decider.confidence_floors = (0.0, 0.0, 0.0)
         recognizer.decider.fit_rules = ()
         # getattr: the same benchmark also measures earlier versions, which had no confidence
@@ -291,9 +303,10 @@ def percentiles(seconds: list[float]) -> str:
     return f"{np.percentile(ms, 50):4.0f}/{np.percentile(ms, 95):4.0f}"
 
 
-def run_commands(decoders, commands, conditions: Conditions, names) -> dict:
+def run_commands(decoders, commands, conditions: Conditions, names, running: bool) -> dict:
     """Every command recording in every condition; the tallies per decoder (the listener's at its
-    own confidence floors) and the listener's candidates."""
+    own confidence floors) and the listener's candidates. `running`: decoded as while the workout
+    goes on, unpaused, except the commands that apply only in a pause (as in a pause)."""
     tallies = {name: {c: Tally() for c in names} for name in decoders}
     candidates = defaultdict(list)  # (condition, index) -> the listener's candidates, for the trade-off
     for condition in names:
@@ -301,7 +314,7 @@ def run_commands(decoders, commands, conditions: Conditions, names) -> dict:
             samples = conditions.make(condition, voice, index)
             end = LEAD_SECONDS + voice_end(voice)
             for name, decoder in decoders.items():
-                heard = decoder.decode(samples)
+                heard = decoder.decode(samples, running and expected not in ONLY_WHILE_PAUSED)
                 if name == "listener":
                     candidates[(condition, index)] = (heard, expected, end)
                     heard = kept(heard, CONFIDENCE_FLOORS)
@@ -309,14 +322,14 @@ def run_commands(decoders, commands, conditions: Conditions, names) -> dict:
     return {"tallies": tallies, "candidates": candidates}
 
 
-def run_talk(decoders, talk, conditions: Conditions, talk_conditions: tuple[str, ...]) -> dict:
+def run_talk(decoders, talk, conditions: Conditions, talk_conditions: tuple[str, ...], running: bool) -> dict:
     seconds, false, examples, candidates = defaultdict(float), defaultdict(int), defaultdict(list), []
     for condition in talk_conditions:
         for index, (recording, voice) in enumerate(talk):
             samples = conditions.make(condition, voice, index)
             seconds[condition] += len(voice) / SAMPLE_RATE
             for name, decoder in decoders.items():
-                heard = decoder.decode(samples)
+                heard = decoder.decode(samples, running)
                 if name == "listener":
                     candidates += heard
                     heard = kept(heard, CONFIDENCE_FLOORS)
@@ -354,8 +367,9 @@ def main() -> None:
                         + ", ".join(CONDITIONS))
     parser.add_argument("--quick", action="store_true", help="clean, room and music 15 dB only; no talk in music")
     parser.add_argument("--examples", action="store_true", help="print each false command in talk")
-    parser.add_argument("--moment", choices=("commands", "loads"), default="commands",
-                        help="loads: listen as during an exercise done with a weight (the loads in the grammar)")
+    parser.add_argument("--moment", choices=("running", "paused", "loads"), default="running",
+                        help="running: the workout goes on, unpaused; paused: every command on offer; loads: "
+                        "running, during an exercise done with a weight (the loads in the grammar)")
     parser.add_argument("--filler-weights", metavar="W,W", help="also run the listener with its fillers "
                         "weighted so (e.g. 1,6) and print the trade-off at each")
     parser.add_argument("--webrtc", metavar="GAIN,SUPPRESSION", help="put WebRTC's gain control (0-31 dBFS) and "
@@ -403,11 +417,14 @@ def main() -> None:
                                                              and args.lang != "en"):
             talk.append((recording, read_audio_16k(recording.path)))
     print(f"model: {path}\n{len(commands)} command recordings, {len(talk)} talk recordings "
-          f"({sum(len(v) for _, v in talk) / SAMPLE_RATE / 60:.1f} min); confidence floors {CONFIDENCE_FLOORS}")
+          f"({sum(len(v) for _, v in talk) / SAMPLE_RATE / 60:.1f} min); confidence floors {CONFIDENCE_FLOORS}; "
+          f"moment: {args.moment}" + (f" (commands for a pause only, {', '.join(sorted(ONLY_WHILE_PAUSED))}, "
+                                      "decoded as in a pause)" if args.moment != "paused" else ""))
     talk_conditions = ("clean",) if args.quick else TALK_CONDITIONS
     started = time.process_time()
     conditions = Conditions(noises)
-    result = run_commands(decoders, commands, conditions, names)
+    running = args.moment != "paused"
+    result = run_commands(decoders, commands, conditions, names, running)
     print(f"\n{'':20}   {'listener':36}   plain Vosk, same phrases\n{'condition':20}"
           + "   right       wrong stray  p50/p95 ms" * 2)
     totals = {name: Tally() for name in decoders}
@@ -425,7 +442,7 @@ def main() -> None:
         tally = totals[name]
         line += row(tally)
     print(line)
-    talk_result = run_talk(decoders, talk, conditions, talk_conditions)
+    talk_result = run_talk(decoders, talk, conditions, talk_conditions, running)
     hours = sum(talk_result["seconds"].values()) / 3600
     print(f"\nfalse commands in {sum(talk_result['seconds'].values()) / 60:.1f} min of talk:")
     for name in decoders:
@@ -450,8 +467,8 @@ def main() -> None:
         # A fresh Conditions draws the same rooms and noise excerpts in the same order: the same audio.
         weighted = {"listener": Listener(load_model(path), replace(grammar, filler_weight=weight), frontend)}
         conditions = Conditions(noises)
-        result = run_commands(weighted, commands, conditions, names)
-        talk_result = run_talk(weighted, talk, conditions, talk_conditions)
+        result = run_commands(weighted, commands, conditions, names, running)
+        talk_result = run_talk(weighted, talk, conditions, talk_conditions, running)
         print(f"\nfiller weight {weight} (in use: {FILLER_WEIGHT}): confidence floors -> the same figures")
         print_tradeoff(result, talk_result, hours, FLOOR_SETTINGS[1:], "  <- floors in use")
 

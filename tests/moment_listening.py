@@ -18,15 +18,16 @@ from voice_coach.listening.recognizer import Recognizer, load_model
 from voice_coach.listening.voice_in import EchoGuard, MicrophoneTime, VoiceInput
 
 
-def heard_in_moment(wav: Path, text: str, moment: dict, speed: int = 175) -> list[str]:
+def heard_in_moment(wav: Path, text: str, moment: dict, speed: int = 175, workout: bool = False) -> list[str]:
     """What a Korean session's listener passes on when `text` is said (espeak-ng's female
-    variant, whose answers and loads it says recognizably) after a state event with `moment`."""
+    variant, whose answers and loads it says recognizably) after a state event with `moment`.
+    `workout`: the listener follows a workout's state, as a session's does."""
     phrases = load_phrases("ko")
     commands = build_grammar(phrases)
     recognizer = Recognizer(load_model(find_model("ko").path), commands, with_answers(commands, phrases),
                             with_loads(commands, phrases, "kg"))
     taken: list[str] = []
-    listener = VoiceInput(recognizer, EchoGuard(), now=lambda: 0.0, on_command=taken.append)
+    listener = VoiceInput(recognizer, EchoGuard(), now=lambda: 0.0, on_command=taken.append, workout=workout)
     position, chunk = MicrophoneTime(stream=1, start=0.0), int(SPEECH_RATE * 0.02)
     hiss = (np.random.default_rng(5).normal(0, 60, 2 * SPEECH_RATE)).astype(np.int16)
     for first in range(0, len(hiss), chunk):  # the session has been listening a while: a running decoder

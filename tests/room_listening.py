@@ -96,9 +96,12 @@ class ListeningSession(ListeningRoom):
         self.engine = Engine(plan, self.phrases, self.clock, settings)
         self.events: list[Event] = []
         self._lock = threading.Lock()
+        self.listener.workout = True  # as a session's: it follows the workout's state from its events
 
     def deliver(self, events: list[Event]) -> None:
-        """Tee listener: keeps every event the session delivers."""
+        """Tee listener: keeps every event the session delivers, and hands them to the listener
+        as the session does (what it listens for follows the workout: answers, a pause)."""
+        self.listener.deliver(events)
         with self._lock:
             self.events.extend(events)
 

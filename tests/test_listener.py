@@ -22,6 +22,7 @@ from voice_coach.listening import models
 from voice_coach.listening.grammar import (
     FILLER_WEIGHT,
     FIT_RULES,
+    ONLY_WHILE_PAUSED,
     STABLE_SECONDS,
     Decider,
     Utterance,
@@ -29,6 +30,7 @@ from voice_coach.listening.grammar import (
     confidence_floor,
     plausible,
     syllables,
+    while_running,
     with_answers,
     with_loads,
 )
@@ -71,6 +73,16 @@ def test_fillers_are_weighted_in_the_grammar_and_each_word_is_offered_once():
     # a word that is both a filler and a phrase of the moment is listed once, as the phrase
     answering = with_answers(KOREAN, phrases)
     assert all(answering.vosk_grammar.count(phrase) == 1 for phrase in answering.phrases)
+
+
+def test_while_the_workout_runs_resume_words_command_nothing():
+    """"Resume" does something only in a pause; its words (이어서, 계속) are everyday talk. While
+    the workout runs they are fillers: heard, they land on a word that commands nothing."""
+    running = while_running(KOREAN)
+    assert KOREAN.command_for("이어서") == "resume" and running.command_for("이어서") is None
+    assert {"이어서", "계속", "이어 하기"} <= set(running.fillers) and "이어서" in running.vosk_grammar
+    assert {command for command in running.phrases.values()} == set(KOREAN.phrases.values()) - ONLY_WHILE_PAUSED
+    assert running.command_for("일시 정지") == "pause" and running.filler_weight == KOREAN.filler_weight
 
 
 def said(decision) -> str | None:
@@ -235,6 +247,19 @@ def test_a_heard_command_carries_how_long_the_decoder_placed_its_words(tmp_path)
     (heard,) = listen_to_samples(Recognizer(load_model(korean_model()), KOREAN), audio)
     voiced = len(audio) / SAMPLE_RATE - 1.5  # speak() puts 0.5 s of silence before and 1 s after
     assert heard.command == "next" and 0.3 < heard.utterance.words_seconds < voiced + 0.1
+
+
+@pytest.mark.parametrize("workout,state,passed", [
+    (True, "paused", ["계속해"]), (True, "resumed", []), (False, "resumed", ["계속해"]),
+])
+def test_resume_is_listened_for_while_the_workout_is_paused(tmp_path, workout, state, passed):
+    """A session's listener follows the workout's pauses from its events; one with no workout
+    (a recording replayed) listens for every command. (espeak-ng's female 계속해 is heard at 150,
+    175 and 200 words a minute; its 이어서 and 계속 come and go with the decoder's fresh start
+    when the grammar changes.)"""
+    from moment_listening import heard_in_moment
+
+    assert heard_in_moment(tmp_path / "resume.wav", "계속해", {"state": state}, workout=workout) == passed
 
 
 def test_real_vosk_hears_no_command_in_ordinary_korean_talk(tmp_path):

@@ -134,3 +134,29 @@ def test_a_microphone_that_goes_silent_is_reopened_and_listening_goes_on(tmp_pat
     finally:
         listener.stop()
 
+
+
+def test_a_sessions_listener_listens_for_resume_only_while_the_workout_is_paused():
+    """The listener a session starts follows the workout's pause and resume from its events
+    (the session's Tee hands them over): "resume" is a command only in a pause."""
+    from voice_coach.app.session import SessionOptions, start_listening
+    from voice_coach.audio.speaker import AudioClock
+    from voice_coach.core.events import Event
+    from voice_coach.core.phrases import load_phrases
+    from voice_coach.listening.voice_in import EchoGuard
+
+    clock = AudioClock()
+    listener = start_listening(SessionOptions(language="ko"), load_phrases("ko"), clock, EchoGuard(),
+                               on_command=lambda phrase: None)
+    assert listener is not None, "no listener in the room"
+    try:
+        def resume_heard() -> bool:
+            return listener.recognizer.grammar.command_for("계속해") == "resume"
+
+        assert wait_until(lambda: listener.recognizer.t > 0.5 and not resume_heard(), 10)  # the workout runs
+        listener.deliver([Event(clock.now(), "state", None, {"state": "paused"})])
+        assert wait_until(resume_heard, 5)
+        listener.deliver([Event(clock.now(), "state", None, {"state": "resumed"})])
+        assert wait_until(lambda: not resume_heard(), 5)
+    finally:
+        listener.stop()

@@ -306,7 +306,7 @@ def start_listening(options: SessionOptions, phrases: Phrases, clock, guard: Ech
         loads = with_loads(commands, phrases, options.units) if loaded else None
         recognizer = Recognizer(load_model(model.path), commands, with_answers(commands, phrases), loads)
         listener = VoiceInput(recognizer, guard, clock.now, on_command, device=options.input_device,
-                              on_voice=on_voice)
+                              on_voice=on_voice, workout=True)
         listener.start()
     except Exception as err:  # no microphone, PortAudio failing, a model that won't load
         _LOGGER.warning("not listening (%s); type commands instead", err)

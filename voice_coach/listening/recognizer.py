@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
-from voice_coach.listening.grammar import Decider, Decision, Grammar, Utterance, merged
+from voice_coach.listening.grammar import Decider, Decision, Grammar, Utterance, merged, while_running
 from voice_coach.listening.models import tuned_for_listening
 from voice_coach.listening.voice_activity import VoiceActivity, speech_detector
 
@@ -72,15 +72,19 @@ class Recognizer:
 
         self.grammar = self.commands = grammar
         self.answers, self.loads = answers, loads
-        self._moments: dict[tuple[bool, bool], Grammar] = {(False, False): grammar}
+        moments: dict[tuple[bool, bool], Grammar] = {(False, False): grammar}
         if answers is not None:
-            self._moments[True, False] = answers
+            moments[True, False] = answers
         if loads is not None:
-            self._moments[False, True] = loads
+            moments[False, True] = loads
         if answers is not None and loads is not None:
-            self._moments[True, True] = merged(answers, loads)
+            moments[True, True] = merged(answers, loads)
+        # Each moment also while the workout runs unpaused: without the commands that do nothing then.
+        self._moments: dict[tuple[bool, bool, bool], Grammar] = {
+            (*key, running): while_running(moment) if running else moment
+            for key, moment in moments.items() for running in (False, True)}
         self._model = model
-        widest = self._moments[max(self._moments, key=lambda key: len(self._moments[key].phrases))]
+        widest = moments[max(moments, key=lambda key: len(moments[key].phrases))]
         missing = words_missing_from(model, widest.words_offered)
         if missing:  # Vosk drops such words silently: a phrase holding one can never be heard
             _LOGGER.warning("words not in the speech model's vocabulary (phrases with them cannot be heard): %s",
@@ -153,12 +157,13 @@ class Recognizer:
         """A recognizer of its own (the same model and grammars, a fresh decoder)."""
         return Recognizer(self._model, self.commands, self.answers, self.loads)
 
-    def use_moment(self, answers: bool = False, loads: bool = False) -> bool:
+    def use_moment(self, answers: bool = False, loads: bool = False, running: bool = False) -> bool:
         """Listen with the grammar for this moment: the commands, plus the answers while the
         coach waits for one, plus the loads during an exercise done with a weight (those this
-        recognizer has). Switched between utterances only: a new grammar starts the decoder
-        afresh. Returns whether the grammar is now as wanted."""
-        wanted = self._moments[answers and self.answers is not None, loads and self.loads is not None]
+        recognizer has); `running`: the workout goes on, not paused, so the commands that only a
+        pause gives a meaning are left out (see while_running). Switched between utterances
+        only: a new grammar starts the decoder afresh. Returns whether the grammar is now as wanted."""
+        wanted = self._moments[answers and self.answers is not None, loads and self.loads is not None, running]
         if wanted is self.grammar:
             return True
         if self.partial.strip():

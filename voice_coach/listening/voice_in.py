@@ -130,15 +130,19 @@ class VoiceInput:
     def __init__(self, recognizer: Recognizer, guard: EchoGuard, now: Callable[[], float],
                  on_command: Callable[[str], None], note: Callable[[str], None] | None = None,
                  device: str | int | None = None, block_seconds: float = CHUNK_SECONDS,
-                 on_voice: Callable[[float], None] | None = None):
+                 on_voice: Callable[[float], None] | None = None, workout: bool = False):
         """`note`: where the person is told that the microphone went away or came back (by
         default this module's log, which the terminal and the journal show). `block_seconds`:
         how much audio each callback brings. A session takes 20 ms, for barge-in; `serve`, which
         only waits for "start", takes more: a stream costs per callback (on this machine a bare
         PortAudio input takes 1.5 % of a core at 20 ms, 0.3 % at 100 ms). `on_voice`: told the
         session time whenever the person is heard speaking while the coach is silent (the session
-        lowers the music then)."""
+        lowers the music then). `workout`: a workout's events come to `deliver` (a session), so
+        the commands that only a pause gives a meaning are listened for only while it is paused."""
         self.recognizer, self.guard, self.now = recognizer, guard, now
+        self.workout = workout
+        self._paused = False
+        """The workout is paused (from the engine's events)."""
         self.on_voice = on_voice
         self._answers_until = float("-inf")
         """Session time until which the coach waits for an answer (the answers' grammar is on)."""
@@ -219,7 +223,8 @@ class VoiceInput:
         self.guard.heard(sum(self._energies) / len(self._energies), captured_at)
         coach_talking = self.guard.talking(captured_at)
         self.recognizer.use_moment(answers=captured_at < self._answers_until,
-                                   loads=self._loads_wanted or captured_at < self._loads_until)
+                                   loads=self._loads_wanted or captured_at < self._loads_until,
+                                   running=self.workout and not self._paused)
         heard_now = self.recognizer.feed(block, coach_talking=coach_talking)
         if self.on_voice is not None and not coach_talking and self.recognizer.hearing_words:
             self.on_voice(captured_at)
@@ -233,7 +238,8 @@ class VoiceInput:
 
     def deliver(self, events: list[Event]) -> None:
         """The session's events (a Tee listener): when the coach waits for an answer, listen for
-        answers until then; during an exercise done with a weight, for loads."""
+        answers until then; during an exercise done with a weight, for loads; while paused, for
+        the commands only a pause gives a meaning ("resume")."""
         for event in events:
             state = event.data.get("state") if event.kind == "state" else None
             if state == StateChange.ASKING:
@@ -242,6 +248,8 @@ class VoiceInput:
                     self._loads_until = self._answers_until
             elif state == StateChange.LISTENING:
                 self._loads_wanted = bool(event.data.get("loads"))
+            elif state in (StateChange.PAUSED, StateChange.RESUMED):
+                self._paused = state == StateChange.PAUSED
 
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:
