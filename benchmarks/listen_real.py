@@ -214,13 +214,15 @@ class PlainVosk:
     """The baseline: the model as shipped, the same grammar, each final result that is a phrase."""
 
     def __init__(self, model, grammar: Grammar):
-        self.model, self.grammar = model, grammar
+        self.model = model
+        self.grammars = {False: grammar, True: while_running(grammar)}
+        """Its phrases in a pause, and while the workout runs (as the listener's moments)."""
 
     def decode(self, samples: np.ndarray, running: bool = False) -> list[tuple[float, str, float, str]]:
         """`running`: with the phrases of the workout going on, unpaused (see while_running)."""
         import vosk
 
-        grammar = while_running(self.grammar) if running else self.grammar
+        grammar = self.grammars[running]
         recognizer = vosk.KaldiRecognizer(self.model, SAMPLE_RATE,
                                           json.dumps(grammar.words_offered, ensure_ascii=False))
         repeatable_dither()  # as the listener's: the same audio, the same dither

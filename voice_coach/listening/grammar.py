@@ -46,10 +46,11 @@ matched onto short phrases far more often than onto long ones (there is less sou
 it): English words said to a Korean coach ("two", "eight", "down") come out as 팁 or 재생. So
 short phrases need more certainty. Fitted on real speech (benchmarks/listen_real.py prints the
 trade-off, 400 commands in 10 conditions), with the lattice as wide as LISTENING_OPTIONS makes
-it and the fillers weighted (FILLER_WEIGHT), over 79 min of talk: these floors took 97 real
-commands, 6 wrong ones and 22.0 false commands an hour; 0.99/0.8/0.6 took 89, 3 and 10.6, but
-every real command there has three or four syllables, so what a higher floor costs a short
-command said by a person is not measured (plain Vosk: 98, 22 and 54.6)."""
+it and the fillers weighted (FILLER_WEIGHT), over 79 min of talk with every command on offer
+(as in a pause): these floors took 97 real commands, 6 wrong ones and 22.0 false commands an
+hour; 0.99/0.8/0.6 took 89, 3 and 10.6, but every real command there has three or four
+syllables, so what a higher floor costs a short command said by a person is not measured (plain
+Vosk: 98, 22 and 54.6). With the workout running (see ONLY_WHILE_PAUSED): 98, 5 and 13.7."""
 
 
 FILLER_WEIGHT = 2
