@@ -7,8 +7,8 @@ WORKOUT ?= quick-try
 ARGS ?=
 # Debian packages: espeak-ng speaks, sox makes test audio, libportaudio2 is sounddevice's backend,
 # PulseAudio gives tests a virtual room (a null sink) and gives the Pi a sound server.
-# libatomic1: vosk's aarch64 (Raspberry Pi) library needs it. libspeexdsp1: Speex's echo canceller,
-# measured beside the coach's own (PulseAudio links it too).
+# libatomic1: vosk's aarch64 (Raspberry Pi) library needs it. libspeexdsp1: the adaptive filter of
+# the listener's echo canceller (PulseAudio links it too).
 APT_PACKAGES := espeak-ng sox libportaudio2 libatomic1 libspeexdsp1 pulseaudio pulseaudio-utils libasound2-plugins
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

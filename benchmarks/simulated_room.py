@@ -12,9 +12,10 @@ block, the echo guard told what the coach says), on audio made offline and seede
   said over a coach sentence, and the same clips said while the coach is silent; music or the
   exercise bike at --snr below the voice if asked.
 
-Reported, for the project's own canceller (an 80 ms NLMS filter after a delay search) beside
-libspeexdsp's filter in the same delay-aligned place (alone, with Speex's residual-echo
-suppressor, and after the own filter):
+Reported, for the session's canceller (the project's delay search and drift line, then
+libspeexdsp's adaptive filter) beside the same without the drift line, with Speex's
+residual-echo suppressor after the filter, and with WebRTC's AEC3 (LiveKit's binding, where
+`livekit` is installed: the bench extra) in the filter's place:
 - pause over the coach: how often taken against the same clips with the coach silent, and the
   time from the end of the word to the decision (the mixer then falls silent within 14 ms);
 - commands from the coach's own phrases: decided by the decoder, and passed to the session
@@ -28,17 +29,20 @@ suppressor, and after the own filter):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import listen_real
 import numpy as np
+import webrtc_echo
 from listen_real import active_power, read_audio_16k, read_manifest, voice_end
 from scipy.signal import fftconvolve
 
 from voice_coach.app.session import workout_phrases
 from voice_coach.audio.pcm import SPEECH_RATE, resample
 from voice_coach.core.phrases import load_phrases
-from voice_coach.listening.echo_cancel import EchoCanceller
+from voice_coach.listening import speex_echo
+from voice_coach.listening.echo_cancel import BLOCK, TAIL_SECONDS, EchoCanceller
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
@@ -54,12 +58,22 @@ ECHO_DBFS = -26.0
 """The coach's echo at the microphone while it talks (RMS): a speaker a metre away at normal volume."""
 RT60 = 0.5
 SPEAKER_DISTANCE, PERSON_DISTANCE = 0.8, 2.0
-CANCELLERS = {
-    "own 80 ms NLMS": dict(),
-    "own 80 ms then Speex 0.25 s": dict(speex_tail=0.25, cascade=True),
-    "Speex 0.25 s": dict(speex_tail=0.25),
-    "Speex 0.25 s + suppressor": dict(speex_tail=0.25, speex_suppress=True),
+WEBRTC_REACH_SECONDS = 0.5
+"""AEC3 models a reverberant tail: it is given the speaker's silence this long after it stops."""
+
+
+def speex_with_suppressor() -> speex_echo.SpeexEcho:
+    return speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppress=True)
+
+
+CANCELLERS: dict[str, Callable[[], EchoCanceller]] = {
+    "Speex (the session's)": EchoCanceller,
+    "Speex, no drift line": lambda: EchoCanceller(follow_drift=False),
+    "Speex + suppressor": lambda: EchoCanceller(speex_with_suppressor),
 }
+if webrtc_echo.available():
+    CANCELLERS["WebRTC AEC3 (livekit)"] = lambda: EchoCanceller(lambda: webrtc_echo.WebRtcEcho(RATE),
+                                                                reach_seconds=WEBRTC_REACH_SECONDS)
 PAUSE_LABEL = "일시 정지"
 
 
@@ -150,9 +164,10 @@ def erle(microphone: np.ndarray, output: np.ndarray, talking: np.ndarray, first:
     return float(10 * np.log10(heard / max(left, 1.0)))
 
 
-def run_canceller(settings: dict, microphone: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, float]:
+def run_canceller(make: Callable[[], EchoCanceller], microphone: np.ndarray,
+                  reference: np.ndarray) -> tuple[np.ndarray, float]:
     """The canceller alone, fed as replay feeds it; returns its output and CPU per audio second."""
-    canceller = EchoCanceller(**settings)
+    canceller = make()
     out, fed, block, started = [], 0, int(0.02 * RATE), time.process_time()
     for first in range(0, len(microphone), block):
         while fed < min(first + 2 * block, len(reference)):
@@ -174,8 +189,8 @@ def echo_reduction(track: Track, paths: dict[str, EchoPath], rng: np.random.Gene
     for path_name, path in paths.items():
         echo = path(reference, change)
         microphone = to_int16(echo * echo_gain(track, echo) + room_tone(len(echo), rng))
-        for name, settings in CANCELLERS.items():
-            output, cpu = run_canceller(settings, microphone, reference)
+        for name, make in CANCELLERS.items():
+            output, cpu = run_canceller(make, microphone, reference)
             print(f"  {path_name:28} {name:26} after 2 s {erle(microphone, output, talking, after_two, change):5.1f} dB"
                   f"  after the change {erle(microphone, output, talking, change, change_two):5.1f} dB"
                   f"  2 s of speech later {erle(microphone, output, talking, change_two, len(output)):5.1f} dB"
@@ -190,9 +205,9 @@ def own_phrases(tracks: dict[str, Track], paths: dict[str, EchoPath], recognizer
             echo = path(track.reference, len(track.reference) // 2)
             microphone = to_int16(echo * echo_gain(track, echo) + room_tone(len(echo), rng))
             cells = []
-            for name, settings in CANCELLERS.items():
+            for name, make in CANCELLERS.items():
                 heard = replay(recognizer.another(), microphone, track.reference, RATE, track.spoken,
-                               canceller=EchoCanceller(**settings))
+                               canceller=make())
                 passed = [decision.phrase for decision, taken in heard if taken]
                 cells.append(f"{name}: {len(heard)}/{len(passed)} {passed if passed else ''}")
             print(f"  {language} ({len(track.spoken)} phrases, {len(track.reference) / RATE / 60:.1f} min), "
@@ -253,9 +268,9 @@ def barge_in(track: Track, clips: list[np.ndarray], path: EchoPath, recognizer: 
     silent_heard = replay(recognizer.another(), silent_mic, None)
     hits, latencies = taken(silent_heard)
     print(f"  coach silent:{'':18} taken {hits}/{len(trials)}{percentiles(latencies)}")
-    for name, settings in CANCELLERS.items():
+    for name, make in CANCELLERS.items():
         heard = replay(recognizer.another(), talking_mic, track.reference, RATE, track.spoken,
-                       canceller=EchoCanceller(**settings))
+                       canceller=make())
         over, latencies = taken(heard)
         ratio = over / hits if hits else float("nan")
         stray = sum(1 for d, passed in heard if passed) - over

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach.listening.echo_cancel import RATE, EchoCanceller
+from voice_coach.listening import speex_echo
+from voice_coach.listening.echo_cancel import BLOCK, RATE, TAIL_SECONDS, EchoCanceller
 
 COACH_RATE = 22050
 """espeak-ng's rate: the speaker plays at another rate than the microphone records."""
@@ -94,14 +95,13 @@ def test_the_coachs_voice_is_removed_from_the_microphone(voices, reflections):
     assert removed > 20, f"only {removed:.1f} dB of the coach's echo removed"
 
 
-@pytest.mark.parametrize("settings", [dict(speex_tail=0.25), dict(speex_tail=0.25, cascade=True)],
-                         ids=["speex", "own-then-speex"])
-def test_the_speex_candidates_remove_the_echo_too(voices, settings):
-    """The candidates the simulated room compares (libspeexdsp's filter, alone or after the own
-    one) really cancel: a dry room with reflections, after a few sentences to learn it."""
+def test_speexs_residual_echo_suppressor_the_candidate_removes_the_echo_too(voices):
+    """The candidate the simulated room compares (Speex's suppressor after its filter) really
+    cancels: a dry room with reflections, after a few sentences to learn it."""
     coach, rate, _ = voices
     mic = room(coach, rate, delay=0.137, gain=0.5, seconds=9.0, reflections=True)
-    canceller, cleaned = cancel(mic, coach, rate, canceller=EchoCanceller(**settings))
+    canceller, cleaned = cancel(mic, coach, rate, canceller=EchoCanceller(
+        lambda: speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppress=True)))
     later = slice(4 * RATE, 8 * RATE)
     assert power_db(mic[later]) - power_db(cleaned[later]) > 15
 
@@ -113,8 +113,10 @@ def test_the_person_talking_over_the_coach_is_kept(voices):
     mic[at:at + len(person)] += person
     _, cleaned = cancel(mic, coach, rate)
     spoken = slice(at, at + len(person))
+    # the word comes through at its own level (a suppressor that takes it out with the echo fails)
+    assert abs(power_db(cleaned[spoken]) - power_db(person)) < 1.5
     left = cleaned[spoken] - person  # what is not the person: the coach's residue
-    assert power_db(person) - power_db(left) > 15, "the person's word is buried in the coach's echo"
+    assert power_db(person) - power_db(left) > 10, "the person's word is buried in the coach's echo"
     # and the person's word does not teach the canceller the wrong thing: after it, still clean
     after = slice(at + len(person) + RATE // 2, at + len(person) + 2 * RATE)
     assert power_db(mic[after]) - power_db(cleaned[after]) > 20
@@ -163,3 +165,72 @@ def test_a_reopened_microphone_stream_finds_its_own_delay(voices):
     assert canceller.delay == pytest.approx(0.25, abs=0.002)  # found within the new stream's first seconds
     later = slice(int(4.5 * RATE), int(6.5 * RATE))
     assert power_db(second_stream[later]) - power_db(cleaned[later]) > 20
+
+
+def test_the_echo_stays_removed_while_the_two_sound_cards_clocks_drift_apart(voices):
+    """A USB speaker and a USB microphone: the microphone's clock runs 80 ppm slow against the
+    speaker's, so the echo comes 0.08 ms later every second (3 ms over these 40 s, 50 samples).
+    The canceller fits the drift from the delays it finds and reads the coach's signal between
+    samples to follow it; its filter keeps what it learned instead of starting over."""
+    coach, rate, _ = voices
+    drift = 80e-6
+    talk = np.concatenate([np.concatenate([coach, np.zeros(rate // 2)]) for _ in range(4)])
+    # microphone sample n hears the speaker's time n * (1 + drift) / RATE
+    echo = to_rate(talk, rate, RATE / (1 + drift)) * 0.5
+    delay = 0.05
+    mic = np.zeros(len(echo) + int((0.5 + delay) * RATE))
+    mic[int((0.5 + delay) * RATE):] = echo
+    mic += np.random.default_rng(1).normal(0, 1e-3, len(mic))
+    canceller, cleaned = cancel(mic, talk, rate)
+    assert canceller.drift == pytest.approx(-drift, abs=5e-6)  # the delay shrinks as the speaker runs ahead
+    talking = np.abs(mic[:len(cleaned)]) > 0.01
+    late = np.zeros(len(cleaned), bool)
+    late[-12 * RATE:] = True
+    removed = power_db(mic[:len(cleaned)][late & talking]) - power_db(cleaned[late & talking])
+    assert removed > 20, f"only {removed:.1f} dB of the coach's echo removed once the clocks drifted"
+
+
+def test_a_single_odd_delay_does_not_move_the_echo_path_and_two_do():
+    """Delays found every 2 s on a drifting line; one reflection louder than the direct sound
+    for a moment gives one off the line (ignored), a moved device gives two in a row."""
+    canceller = EchoCanceller()
+    canceller._restart(1, 0.0, 0)
+    for second in range(0, 20, 2):
+        canceller._found_delay(second * RATE, 0.1 + 50e-6 * second)
+    assert canceller.drift == pytest.approx(50e-6, rel=0.01)
+    canceller._found_delay(20 * RATE, 0.13)  # off the line once
+    assert canceller.delay == pytest.approx(0.1 + 50e-6 * 18)
+    assert canceller.drift == pytest.approx(50e-6, rel=0.01)
+    canceller._found_delay(22 * RATE, 0.1 + 50e-6 * 22)  # back on it
+    canceller._found_delay(24 * RATE, 0.13)
+    canceller._found_delay(26 * RATE, 0.13)  # twice: the path moved
+    assert canceller.delay == 0.13 and canceller.drift == 0.0
+
+
+def test_the_speakers_signal_is_read_between_its_samples():
+    """What a microphone whose clock drifts hears: the speaker's signal half a sample on."""
+    signal = EchoCanceller().speaker
+    tone = np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE).astype(np.float32)
+    signal.played(0.0, 0, tone, RATE)
+    between = signal.samples_at(1000.5, 200)
+    expected = np.sin(2 * np.pi * 440 * (1000.5 + np.arange(200)) / RATE)
+    assert np.max(np.abs(between - expected)) < 0.01
+    assert np.array_equal(signal.samples_at(1000.0, 200), signal.samples(1000, 200))
+
+
+def test_without_libspeexdsp_the_microphone_passes_and_it_is_said_once(voices, caplog):
+    """A machine without the library (it comes with the sound server, but a minimal install may
+    lack it): listening goes on, uncancelled, with one line in the log."""
+    coach, rate, _ = voices
+    mic = room(coach, rate, delay=0.1, gain=0.5, seconds=6.0, reflections=False)
+
+    def missing() -> speex_echo.SpeexEcho:
+        raise OSError("libspeexdsp is not installed (Debian: apt-get install libspeexdsp1)")
+
+    with caplog.at_level("WARNING"):
+        canceller, cleaned = cancel(mic, coach, rate, canceller=EchoCanceller(missing))
+    assert canceller.delay == pytest.approx(0.1, abs=0.002)
+    assert np.max(np.abs(cleaned - mic[:len(cleaned)])) < 2 / 32768
+    assert [r.getMessage() for r in caplog.records if "no echo canceller" in r.getMessage()] == [
+        "no echo canceller (libspeexdsp is not installed (Debian: apt-get install libspeexdsp1)): "
+        "the coach's voice stays in what the microphone hears"]

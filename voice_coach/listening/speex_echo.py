@@ -20,8 +20,6 @@ SPEEX_PREPROCESS_SET_ECHO_SUPPRESS = 20
 SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE = 22
 SPEEX_PREPROCESS_SET_ECHO_STATE = 24
 
-_INT16_P = ctypes.POINTER(ctypes.c_int16)
-
 
 def available() -> bool:
     try:
@@ -52,13 +50,13 @@ class SpeexEcho:
         lib = self._lib = _library()
         lib.speex_echo_state_init.restype = ctypes.c_void_p
         lib.speex_echo_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
-        lib.speex_echo_cancellation.argtypes = [ctypes.c_void_p, _INT16_P, _INT16_P, _INT16_P]
+        lib.speex_echo_cancellation.argtypes = [ctypes.c_void_p] * 4  # addresses of int16 frames
         lib.speex_echo_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
         lib.speex_echo_state_destroy.argtypes = [ctypes.c_void_p]
         lib.speex_preprocess_state_init.restype = ctypes.c_void_p
         lib.speex_preprocess_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
         lib.speex_preprocess_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
-        lib.speex_preprocess_run.argtypes = [ctypes.c_void_p, _INT16_P]
+        lib.speex_preprocess_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.speex_preprocess_state_destroy.argtypes = [ctypes.c_void_p]
         self.frame = frame
         self._echo = lib.speex_echo_state_init(frame, int(tail_seconds * rate))
@@ -76,17 +74,18 @@ class SpeexEcho:
 
     def process(self, microphone: np.ndarray, speaker: np.ndarray) -> np.ndarray:
         """Whole frames of int16 in, the same number out."""
-        out = np.empty_like(microphone, dtype=np.int16)
-        frame = self.frame
-        for first in range(0, len(microphone) - frame + 1, frame):
-            near = np.ascontiguousarray(microphone[first:first + frame], np.int16)
-            far = np.ascontiguousarray(speaker[first:first + frame], np.int16)
-            result = np.empty(frame, np.int16)
-            self._lib.speex_echo_cancellation(self._echo, near.ctypes.data_as(_INT16_P),
-                                              far.ctypes.data_as(_INT16_P), result.ctypes.data_as(_INT16_P))
+        near = np.ascontiguousarray(microphone, np.int16)
+        far = np.ascontiguousarray(speaker, np.int16)
+        out = np.empty(len(near), np.int16)
+        # One call per frame straight on the arrays' memory (a copy per frame cost as much as the
+        # filter itself).
+        pointers = near.ctypes.data, far.ctypes.data, out.ctypes.data
+        step = self.frame * near.itemsize
+        for offset in range(0, (len(near) // self.frame) * step, step):
+            result = pointers[2] + offset
+            self._lib.speex_echo_cancellation(self._echo, pointers[0] + offset, pointers[1] + offset, result)
             if self._preprocess is not None:
-                self._lib.speex_preprocess_run(self._preprocess, result.ctypes.data_as(_INT16_P))
-            out[first:first + frame] = result
+                self._lib.speex_preprocess_run(self._preprocess, result)
         return out
 
     def __del__(self) -> None:
