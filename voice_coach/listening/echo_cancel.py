@@ -10,8 +10,8 @@ stretched by the two sound cards' clocks running at slightly different rates. Th
 - the drift, a line fitted to the delays found: the coach's signal is read between its samples
   where the line puts the echo, so the filter below sees one steady echo path and keeps what it
   learned (in the simulated room with 50 ppm of drift, a filter started over at every
-  millisecond the echo moved removed 8 dB of it; following the line, 16 dB after 2 s of speech
-  and 21-23 dB later);
+  millisecond the echo moved removed 8-9 dB of it; following the line, 19-20 dB after 2 s of
+  speech and 20-24 dB later);
 - the room, learned by libspeexdsp's adaptive filter (speex_echo.py), which predicts the echo
   from the coach's signal and subtracts it. It replaced a hand-written 80 ms filter, which in
   the simulated living room removed less echo, let more of the coach's phrases through and
@@ -113,9 +113,8 @@ class SpeakerSignal:
         if fraction < 1e-6:
             return self.samples(base, count)
         raw = self.samples(base - SINC_TAPS + 1, count + 2 * SINC_TAPS - 1)
-        distance = fraction - np.arange(-SINC_TAPS + 1, SINC_TAPS + 1)
-        kernel = 0.95 * np.sinc(0.95 * distance) * (0.5 + 0.5 * np.cos(np.pi * distance / SINC_TAPS))
-        return np.correlate(raw, kernel, "valid")
+        # 0.95: the band _Run kept when it resampled the speaker's signal to 16 kHz
+        return np.correlate(raw, _sinc_kernel(fraction - np.arange(-SINC_TAPS + 1, SINC_TAPS + 1), 0.95), "valid")
 
     def _file_arrived(self) -> None:
         while self._arrived:
@@ -152,7 +151,7 @@ class _Run:
         band = 0.95 * min(rate, RATE) / rate  # cut below both Nyquist frequencies: no aliasing
         self._offsets = np.arange(-SINC_TAPS + 1, SINC_TAPS + 1)
         distance = (np.arange(self.PHASES + 1) / self.PHASES)[:, None] - self._offsets[None, :]
-        self._kernels = band * np.sinc(band * distance) * (0.5 + 0.5 * np.cos(np.pi * distance / SINC_TAPS))
+        self._kernels = _sinc_kernel(distance, band)
 
     def continues(self, origin: float, frame: int, rate: int) -> bool:
         return (origin, rate) == (self.origin, self.rate) and frame == self.next_frame
@@ -232,10 +231,8 @@ class EchoCanceller:
         """The delay model: at this microphone sample, this delay, changing by self.drift."""
         self._suspect: float | None = None
         """A delay found off the drift's line, waiting for the next one to confirm it."""
-        self._path = 0
-        """Counts echo paths: a new one (a delay that jumped) starts the filter over."""
-        self._seated: int | None = None
-        """The echo path the filter learned."""
+        self._new_path = True
+        """The echo path changed (a delay that jumped, a new stream): the filter starts over."""
         self._stream: tuple[int, float] | None = None
         """(stream id, session time of the stream's sample 0) of the microphone stream."""
         self._history = np.zeros(0, np.float32)
@@ -294,7 +291,7 @@ class EchoCanceller:
         self._ready = np.zeros(0, np.float32)
         if self.delay is not None:  # the drift fitted so far counted the old stream's samples
             self._delays, self._anchor, self.drift, self._suspect = [], (first_sample, self.delay), 0.0, None
-        self._seated = None
+        self._new_path = True
 
     def _delay_at(self, sample: int) -> float:
         first, delay = self._anchor
@@ -310,9 +307,9 @@ class EchoCanceller:
         if self.delay is None:
             self._power_out = self._power_in
             return mic
-        if self._path != self._seated:
+        if self._new_path:
             self._start_filter()
-            self._seated = self._path
+            self._new_path = False
         # the reference leads: its sample PRE later is heard now
         reference = self.speaker.samples_at(self._echo_position(first) + PRE_SAMPLES, BLOCK)
         self._silent_blocks = 0 if reference.any() else self._silent_blocks + 1
@@ -382,7 +379,7 @@ class EchoCanceller:
         self.delay, self._suspect = delay, None
         if not self._delays or off_line:  # the first delay found, or a confirmed jump
             self._delays, self._anchor, self.drift = [(sample, delay)], (sample, delay), 0.0
-            self._path += 1
+            self._new_path = True
             return
         self._delays = [(s, d) for s, d in self._delays if s > sample - DRIFT_WINDOW_SECONDS * RATE]
         self._delays.append((sample, delay))
@@ -402,6 +399,12 @@ class EchoCanceller:
         # room, re-centring the line on every fit removed 3 dB less echo with no drift at all).
         if abs(slope - self.drift) * DRIFT_WINDOW_SECONDS * RATE >= LINE_MOVE_SAMPLES:
             self._anchor, self.drift = (sample, self._delay_at(sample)), slope
+
+
+def _sinc_kernel(distance: np.ndarray, band: float) -> np.ndarray:
+    """Weights of source samples `distance` samples from a point, for band-limited interpolation
+    (a sinc cut at `band` of the source's Nyquist frequency, in a Hann window SINC_TAPS wide)."""
+    return band * np.sinc(band * distance) * (0.5 + 0.5 * np.cos(np.pi * distance / SINC_TAPS))
 
 
 def _to_int16(samples: np.ndarray) -> np.ndarray:
