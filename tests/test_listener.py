@@ -26,6 +26,7 @@ from voice_coach.listening.grammar import (
     STABLE_SECONDS,
     Decider,
     Utterance,
+    Word,
     build_grammar,
     confidence_floor,
     plausible,
@@ -143,13 +144,36 @@ def test_a_command_said_fast_is_still_a_command():
 
 def test_short_phrases_need_more_of_the_decoders_confidence_than_long_ones():
     decider = Decider(KOREAN)
-    assert confidence_floor("정지") > confidence_floor("다 했어") > confidence_floor("이전 단계")
+    assert confidence_floor("정지") >= confidence_floor("다 했어") > confidence_floor("이전 단계")
     short = confidence_floor("정지")
     assert decider.final("정지", short - 0.05, spoken(0.4, 2)) is None  # two syllables need more
     assert said(decider.final("정지", short, spoken(0.4, 2))) == "pause"
-    assert said(decider.final("다 했어", short - 0.05, spoken(0.5, 3))) == "done"  # three need less
-    assert said(decider.final("이전 단계", 0.5, spoken(0.6, 4))) == "back"  # four: 0.5 will do
+    assert decider.final("다 했어", confidence_floor("다 했어") - 0.05, spoken(0.5, 3)) is None
+    assert said(decider.final("이전 단계", 0.6, spoken(0.6, 4))) == "back"  # four: 0.6 will do
     assert decider.final("이전 단계", 0.3, spoken(0.6, 4)) is None
+
+
+def words(*spec: tuple[str, float, float, float]) -> tuple[Word, ...]:
+    return tuple(Word(text, confidence, start, end) for text, confidence, start, end in spec)
+
+
+def test_a_short_word_at_the_edge_of_a_long_phrase_is_taken_for_the_background():
+    """Beside an exercise bike the decoder explains the whirr after "일시 정지" as one more word
+    (일시 정지 있어); a longer word, two words, or a word beside a short phrase is talk."""
+    decider = Decider(KOREAN)
+    pause = (("일시", 0.95, 0.2, 0.5), ("정지", 0.9, 0.5, 0.9))
+    decision = decider.final_words(words(*pause, ("있어", 0.3, 0.9, 1.1)), spoken(0.8, 4))
+    assert said(decision) == "pause" and decision.dropped == "있어"
+    assert decision.confidence == 0.9  # the dropped word's doubt is not the phrase's
+    assert decision.utterance.words_seconds == pytest.approx(0.7)  # the phrase's words alone
+    back = decider.final_words(words(("투", 1.0, 0.0, 0.2), ("이전", 0.9, 0.2, 0.5), ("단계", 0.9, 0.5, 0.8)),
+                               spoken(0.8, 4))
+    assert said(back) == "back" and back.dropped == "투"
+    assert decider.final_words(words(*pause, ("있어", 0.9, 0.9, 1.3)), spoken(0.8, 4)) is None  # a word
+    assert decider.final_words(words(("좀", 1.0, 0.0, 0.1), *pause, ("주", 1.0, 0.9, 1.0)), spoken(0.9, 4)) is None
+    assert decider.final_words(words(("정지", 1.0, 0.2, 0.5), ("주", 1.0, 0.5, 0.6)), spoken(0.5, 2)) is None
+    whole = decider.final_words(words(*pause), spoken(0.7, 4))
+    assert said(whole) == "pause" and whole.dropped == ""
 
 
 def test_in_noise_that_never_goes_quiet_a_settled_phrase_ends_the_utterance():

@@ -39,19 +39,37 @@ PHRASE_SLACK_SECONDS = 0.30
 EXTRA_SYLLABLES = 2
 """An utterance with this many syllables more than the phrase is a sentence that contains it (or
 sounds like it), not the command: "숙제 다 했어" is not "다 했어"."""
-CONFIDENCE_FLOORS = (0.90, 0.60, 0.40)
+CONFIDENCE_FLOORS = (0.90, 0.90, 0.60)
 """The least confidence the decoder must have in a phrase's words (the lowest of its words'
 posteriors, 0-1) for a phrase of up to two syllables, of three, and of four or more. Talk is
 matched onto short phrases far more often than onto long ones (there is less sound to contradict
-it): English words said to a Korean coach ("two", "eight", "down") come out as 팁 or 재생. So
-short phrases need more certainty. Fitted on real speech (benchmarks/listen_real.py prints the
-trade-off, 400 commands in 10 conditions), with the lattice as wide as LISTENING_OPTIONS makes
-it and the fillers weighted (FILLER_WEIGHT), over 79 min of talk with every command on offer
-(as in a pause): these floors took 97 real commands, 6 wrong ones and 22.0 false commands an
-hour; 0.99/0.8/0.6 took 89, 3 and 10.6, but every real command there has three or four
-syllables, so what a higher floor costs a short command said by a person is not measured (plain
-Vosk: 98, 22 and 54.6). With the workout running (see ONLY_WHILE_PAUSED): 98, 5 and 13.7."""
+it): English words said to a Korean coach ("two", "eight", "down") come out as 팁 or 재생, and
+fragments of sentences as 다 했어, 넘어가, 기다려. So shorter phrases need more certainty. Fitted
+on real speech (benchmarks/listen_real.py prints the trade-off; 400 commands in 10 conditions and
+79 min of talk, the workout running), with a short word at a result's edge dropped
+(EDGE_WORD_SECONDS): these floors took 111 real commands, 5 wrong ones and 11.4 false commands an
+hour; the floors before, 0.9/0.6/0.4, took 122, 8 and 18.2 (and 98, 5 and 13.7 with the whole
+result the phrase); 0.9/0.9/0.7 took 103, 5, 9.9 (plain Vosk with the same phrases: 98, 21,
+41.0). Every real command there has four syllables, so what a higher floor for short phrases
+costs a person saying "다음" is not measured: the floor of two syllables stays where a synthetic
+voice's short commands still pass (0.95 cost 3 real commands in 40 in the quiet)."""
 
+
+EDGE_WORD_SECONDS = 0.3
+"""A word this short at either end of a result, beside a phrase of EDGE_WORD_PHRASE_SYLLABLES or
+more, is taken for the background, not for talk around the phrase: the decoder must explain every
+frame, and the bike's whirr or a breath after "일시 정지" comes out as 일시 정지 있어 or 투 이전
+단계. While the whole result had to be the phrase, such commands were lost. On real speech
+(benchmarks/listen_real.py: 400 commands in 10 conditions, 79 min of talk, the workout running),
+with one such word dropped the listener took 122 commands instead of 98 at the floors then in use,
+for 18.2 false commands an hour instead of 13.7; and 111 with 11.4 an hour at the floors raised
+to take that back (CONFIDENCE_FLOORS). The room to drop a word is kept small, since more of it
+mostly lets talk in (the same results, at 0.9/0.6/0.4: beside a phrase of any length 124
+commands and 20.5 an hour; a word up to 0.4 s long 128 and 28.8; any one word 130 and 37.2; up
+to two words 135 and 47.8)."""
+EDGE_WORD_PHRASE_SYLLABLES = 3
+"""The fewest syllables of a phrase an edge word may be dropped beside (see EDGE_WORD_SECONDS):
+beside "팁" or "다음", a word as long as the phrase is half of what was heard."""
 
 FILLER_WEIGHT = 2
 """How many times each filler word is listed in the grammar Vosk is given, for each time a phrase
@@ -106,6 +124,32 @@ def build_grammar(phrases: Phrases) -> Grammar:
     table = {normalize(phrase): command for command, words in phrases.commands.items() for phrase in words}
     fillers = tuple(word for word in phrases.fillers if normalize(word) not in table)
     return Grammar(table, fillers)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of the decoder's final result."""
+
+    text: str
+    confidence: float = 1.0
+    """The decoder's posterior for it (0-1)."""
+    start: float = 0.0
+    end: float = 0.0
+    """Where the decoder aligned it (seconds of the audio it was given)."""
+
+
+def phrase_words(grammar: Grammar, words: tuple[Word, ...]) -> tuple[tuple[Word, ...], str]:
+    """The words of a result that make up the phrase: all of them, or all but one short word at
+    either end beside a phrase long enough (EDGE_WORD_SECONDS); and the word dropped ("" if none).
+    Without a phrase, all of them."""
+    if grammar.command_for(" ".join(word.text for word in words)) is not None or len(words) < 2:
+        return words, ""
+    for kept, edge in ((words[:-1], words[-1]), (words[1:], words[0])):
+        phrase = " ".join(word.text for word in kept)
+        if (edge.end - edge.start <= EDGE_WORD_SECONDS and grammar.command_for(phrase) is not None
+                and syllables(phrase) >= EDGE_WORD_PHRASE_SYLLABLES):
+            return kept, edge.text
+    return words, ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +221,9 @@ class Decision:
     """The decoder's confidence in those words (0-1)."""
     utterance: Utterance | None = None
     """The voice it was heard in, as the voice detector measured it (none for a barge-in)."""
+    dropped: str = ""
+    """A short word at the edge of the result that was taken for the background (see
+    EDGE_WORD_SECONDS), "" if the result was the phrase alone."""
 
 
 @dataclass
@@ -237,6 +284,16 @@ class Decider:
         if not plausible(text, utterance, self.fit_rules):
             return None
         return Decision(command, text, confidence, utterance)
+
+    def final_words(self, words: tuple[Word, ...], utterance: Utterance) -> Decision | None:
+        """final() for the decoder's words: a short word at an edge may be dropped (phrase_words);
+        the confidence is the phrase's words' least, and their span is the words' length."""
+        kept, dropped = phrase_words(self.grammar, words)
+        confidence = min((word.confidence for word in kept), default=0.0)
+        seconds = max(0.0, kept[-1].end - kept[0].start) if kept else 0.0
+        decision = self.final(" ".join(word.text for word in kept), confidence,
+                              replace(utterance, words_seconds=seconds))
+        return decision and replace(decision, dropped=dropped)
 
     def barge_in(self, partial: str, at: float) -> Decision | None:
         """A partial result at audio time `at` (seconds) while the coach talks."""

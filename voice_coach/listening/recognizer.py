@@ -11,14 +11,14 @@ import ctypes
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
-from voice_coach.listening.grammar import Decider, Decision, Grammar, Utterance, merged, while_running
+from voice_coach.listening.grammar import Decider, Decision, Grammar, Utterance, Word, merged, while_running
 from voice_coach.listening.models import tuned_for_listening
 from voice_coach.listening.voice_activity import VoiceActivity, speech_detector
 
@@ -57,6 +57,8 @@ class Heard:
     """The decoder's confidence in the command's words (0-1)."""
     utterance: Utterance | None = None
     """The voice it was heard in (its length and syllables), for a final result."""
+    dropped: str = ""
+    """A short word at the result's edge taken for the background (see EDGE_WORD_SECONDS)."""
 
     def to_json(self) -> dict:
         latency = None if self.latency is None else round(self.latency * 1000)
@@ -176,7 +178,7 @@ class Recognizer:
         self.decider = Decider(self.grammar)
         return True
 
-    def _end_utterance(self, quiet_for: float | None) -> tuple[str, float, float]:
+    def _end_utterance(self, quiet_for: float | None) -> tuple[Word, ...]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
         little ahead of each frame, so it is first given PAD_SECONDS more of the quiet just heard
         (the room's own background, so its features stay those of this room)."""
@@ -193,11 +195,9 @@ class Recognizer:
         """The audio has ended: whatever the last utterance meant."""
         return self._heard(self._decide(_parse_final(self._recognizer.FinalResult()), self.voice.utterance()))
 
-    def _decide(self, result: tuple[str, float, float], spoken: Utterance) -> Decision | None:
-        """The decider's verdict on a final result (words, confidence, the words' seconds),
-        heard in the voice `spoken`."""
-        text, confidence, words_seconds = result
-        return self.decider.final(text, confidence, replace(spoken, words_seconds=words_seconds))
+    def _decide(self, words: tuple[Word, ...], spoken: Utterance) -> Decision | None:
+        """The decider's verdict on a final result's words, heard in the voice `spoken`."""
+        return self.decider.final_words(words, spoken)
 
     def _heard(self, decision: Decision | None) -> list[Heard]:
         if decision is None:
@@ -207,7 +207,7 @@ class Recognizer:
         began = self.voice.utterance_started_at
         spoken_for = 0.0 if began is None else self.t - began
         return [Heard(self.t, decision.command, decision.phrase, latency, spoken_for, decision.confidence,
-                      decision.utterance)]
+                      decision.utterance, decision.dropped)]
 
 
 def repeatable_dither() -> None:
@@ -232,15 +232,10 @@ def words_missing_from(model, phrases: list[str]) -> list[str]:
     return [word for word in words if model.vosk_model_find_word(word) < 0]
 
 
-def _parse_final(result: str) -> tuple[str, float, float]:
-    """A final result's words; the decoder's confidence in them, the least of the words'
-    posteriors (one doubtful word makes the whole phrase doubtful); and how long they lasted
-    as the decoder aligned them (seconds)."""
-    parsed = json.loads(result)
-    words = parsed.get("result", [])
-    confidence = min((word.get("conf", 1.0) for word in words), default=0.0)
-    seconds = max(0.0, words[-1].get("end", 0.0) - words[0].get("start", 0.0)) if words else 0.0
-    return parsed.get("text", ""), confidence, seconds
+def _parse_final(result: str) -> tuple[Word, ...]:
+    """A final result's words, each with the decoder's posterior and where it aligned it."""
+    return tuple(Word(word["word"], word.get("conf", 1.0), word.get("start", 0.0), word.get("end", 0.0))
+                 for word in json.loads(result).get("result", []))
 
 
 def read_wav_16k(path: Path) -> np.ndarray:
