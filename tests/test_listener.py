@@ -153,6 +153,13 @@ def test_short_phrases_need_more_of_the_decoders_confidence_than_long_ones():
     assert decider.final("이전 단계", 0.3, spoken(0.6, 4)) is None
 
 
+def test_an_answer_the_coach_asked_for_needs_less_certainty_than_a_command():
+    asking = Decider(with_answers(KOREAN, load_phrases("ko")))
+    assert said(asking.final("다섯 개", 0.75, spoken(0.7, 3))) == "answer"  # expected right then
+    assert asking.final("다 했어", 0.75, spoken(0.7, 3)) is None  # a command may come any time
+    assert asking.final("다섯 개", 0.5, spoken(0.7, 3)) is None
+
+
 def words(*spec: tuple[str, float, float, float]) -> tuple[Word, ...]:
     return tuple(Word(text, confidence, start, end) for text, confidence, start, end in spec)
 

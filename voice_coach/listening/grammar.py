@@ -54,6 +54,13 @@ result the phrase); 0.9/0.9/0.7 took 103, 5, 9.9 (plain Vosk with the same phras
 costs a person saying "다음" is not measured: the floor of two syllables stays where a synthetic
 voice's short commands still pass (0.95 cost 3 real commands in 40 in the quiet)."""
 
+ANSWER_FLOORS = (0.90, 0.60, 0.40)
+"""The confidence floors of an answer to the coach's question (how it went, how many reps, the
+load): listened for only in the seconds after the coach asks, when an answer is what is expected,
+so it needs less of the decoder's certainty than a command that may come any time. These are the
+floors commands had before CONFIDENCE_FLOORS rose for talk (espeak-ng's 다섯 개 comes at
+0.77-0.89, under the commands' 0.9 for three syllables)."""
+
 
 EDGE_WORD_SECONDS = 0.3
 """A word this short at either end of a result, beside a phrase of EDGE_WORD_PHRASE_SYLLABLES or
@@ -247,6 +254,7 @@ class Decider:
     grammar: Grammar
     quiet_seconds: float = QUIET_SECONDS
     confidence_floors: tuple[float, float, float] = CONFIDENCE_FLOORS
+    answer_floors: tuple[float, float, float] = ANSWER_FLOORS
     stable_seconds: float = STABLE_SECONDS
     fit_rules: tuple[str, ...] = FIT_RULES
     _barged_in: bool = False
@@ -279,7 +287,10 @@ class Decider:
             return None
         text = normalize(text)
         command = self.grammar.command_for(text)
-        if command is None or confidence < confidence_floor(text, self.confidence_floors):
+        if command is None:
+            return None
+        floors = self.answer_floors if command == ANSWER else self.confidence_floors
+        if confidence < confidence_floor(text, floors):
             return None
         if not plausible(text, utterance, self.fit_rules):
             return None
