@@ -18,6 +18,7 @@ from conftest import run_cli
 
 from voice_coach.core.loads import spoken_loads
 from voice_coach.core.phrases import load_phrases
+from voice_coach.listening import grammar as grammar_module
 from voice_coach.listening import models
 from voice_coach.listening.grammar import (
     FILLER_WEIGHT,
@@ -278,6 +279,17 @@ def test_a_heard_command_carries_how_long_the_decoder_placed_its_words(tmp_path)
     (heard,) = listen_to_samples(Recognizer(load_model(korean_model()), KOREAN), audio)
     voiced = len(audio) / SAMPLE_RATE - 1.5  # speak() puts 0.5 s of silence before and 1 s after
     assert heard.command == "next" and 0.3 < heard.utterance.words_seconds < voiced + 0.1
+
+
+def test_real_vosk_hears_a_phrase_past_a_short_word_it_added_at_the_edge(tmp_path, monkeypatch):
+    """espeak-ng's female "음 다음 단계" comes out of the decoder as 다음 다음 단계: the hum is
+    explained by a short 다음. That word is taken for the background and "다음 단계" is heard; with
+    no edge word allowed, the whole result is no phrase and nothing is heard."""
+    audio = read_wav_16k(speak(tmp_path / "hum_next.wav", "음 다음 단계", voice="ko+f3", speed=160))
+    (heard,) = listen_to_samples(Recognizer(load_model(korean_model()), KOREAN), audio)
+    assert (heard.command, heard.phrase, heard.dropped) == ("next", "다음 단계", "다음")
+    monkeypatch.setattr(grammar_module, "EDGE_WORD_SECONDS", 0.0)
+    assert list(listen_to_samples(Recognizer(load_model(korean_model()), KOREAN), audio)) == []
 
 
 @pytest.mark.parametrize("workout,state,passed", [

@@ -48,11 +48,12 @@ fragments of sentences as 다 했어, 넘어가, 기다려. So shorter phrases n
 on real speech (benchmarks/listen_real.py prints the trade-off; 400 commands in 10 conditions and
 79 min of talk, the workout running), with a short word at a result's edge dropped
 (EDGE_WORD_SECONDS): these floors took 111 real commands, 5 wrong ones and 11.4 false commands an
-hour; the floors before, 0.9/0.6/0.4, took 122, 8 and 18.2 (and 98, 5 and 13.7 with the whole
-result the phrase); 0.9/0.9/0.7 took 103, 5, 9.9 (plain Vosk with the same phrases: 98, 21,
-41.0). Every real command there has four syllables, so what a higher floor for short phrases
-costs a person saying "다음" is not measured: the floor of two syllables stays where a synthetic
-voice's short commands still pass (0.95 cost 3 real commands in 40 in the quiet)."""
+hour (8.3 once 팁 alone stopped being a phrase, see ko.yaml); the floors before, 0.9/0.6/0.4,
+took 122, 8 and 18.2 (and 98, 5 and 13.7 with the whole result the phrase); 0.9/0.9/0.7 took
+103, 5, 9.9 (plain Vosk with the same phrases: 98, 21, 41.0). Every real command there has
+four syllables, so what a higher floor for short phrases costs a person saying "다음" is not
+measured: the floor of two syllables stays where a synthetic voice's short commands still pass
+(0.95 cost 3 real commands in 40 in the quiet)."""
 
 ANSWER_FLOORS = (0.90, 0.60, 0.40)
 """The confidence floors of an answer to the coach's question (how it went, how many reps, the
@@ -76,7 +77,7 @@ commands and 20.5 an hour; a word up to 0.4 s long 128 and 28.8; any one word 13
 to two words 135 and 47.8)."""
 EDGE_WORD_PHRASE_SYLLABLES = 3
 """The fewest syllables of a phrase an edge word may be dropped beside (see EDGE_WORD_SECONDS):
-beside "팁" or "다음", a word as long as the phrase is half of what was heard."""
+beside "정지" or "다음", a word as long as the phrase is half of what was heard."""
 
 FILLER_WEIGHT = 2
 """How many times each filler word is listed in the grammar Vosk is given, for each time a phrase
