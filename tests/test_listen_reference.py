@@ -54,6 +54,18 @@ def test_the_coach_saying_a_command_is_not_obeyed_when_its_reference_is_given(tm
     assert [d["command"] for d in replayed] == ["pause"] and not replayed[0]["taken"]
 
 
+def test_the_coach_is_not_obeyed_at_the_start_of_a_recording_longer_than_the_guard_remembers(tmp_path):
+    """The echo guard keeps the last 30 s of what the coach said. A replay tells it each
+    sentence as it begins, as a live session does: told every sentence at once, it forgot the
+    coach's 정지 at the start once it heard of the sentence 40 s later, and obeyed it."""
+    quiet = np.zeros(RATE // 2, np.float32)
+    speaker = np.concatenate([quiet, voice(tmp_path, "정지", "coach"), np.zeros(40 * RATE, np.float32),
+                              voice(tmp_path, "좋아요", "later"), quiet, quiet])
+    replayed = decisions(tmp_path, room(speaker, gain=0.5), speaker)
+    assert [d["command"] for d in replayed] == ["pause"] and not replayed[0]["taken"], replayed
+    assert replayed[0]["t"] < 3
+
+
 def test_a_person_saying_pause_over_the_coach_is_taken(tmp_path):
     quiet = np.zeros(RATE // 2, np.float32)
     sentence = voice(tmp_path, "좋아요, 천천히 내려가고 빠르게 올라오세요. 무릎은 발끝을 넘지 않게 하고 가슴을 펴세요",

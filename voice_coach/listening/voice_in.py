@@ -323,10 +323,10 @@ def replay(recognizer: Recognizer, microphone: np.ndarray, reference: np.ndarray
                 # A phrase is decided a little after its voice ends: it belongs to the span it follows.
                 words = " ".join(phrase for t, phrase in said if start <= t <= end + ECHO_TAIL_SECONDS)
                 spoken.append((start, end - start, words))
-        for start, seconds, text in spoken:
-            guard.speaking(text, start, seconds)
-            first = int(start * reference_rate)
-            guard.playing(start, reference[first:first + int(seconds * reference_rate)], reference_rate, 1.0)
+    # Each sentence is told to the guard as it begins, as a live session does: the guard keeps
+    # only the last 30 s of what the coach said, so told all at once it would forget a long
+    # recording's start and take the coach's own words there for the person's.
+    upcoming = sorted(spoken or []) if reference is not None else []
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     length = max(len(microphone), 0 if reference is None else int(len(reference) * SAMPLE_RATE / reference_rate))
     microphone = np.concatenate([microphone, np.zeros(max(0, length - len(microphone)), np.int16)])
@@ -338,6 +338,11 @@ def replay(recognizer: Recognizer, microphone: np.ndarray, reference: np.ndarray
         while reference is not None and fed < min(ahead, len(reference)):  # the mixer's tap, live
             guard.played(0.0, fed, reference[fed:fed + reference_block], reference_rate)
             fed += reference_block
+        while upcoming and upcoming[0][0] <= (first + len(block)) / SAMPLE_RATE:
+            start, seconds, text = upcoming.pop(0)
+            guard.speaking(text, start, seconds)
+            begin = int(start * reference_rate)
+            guard.playing(start, reference[begin:begin + int(seconds * reference_rate)], reference_rate, 1.0)
         # Stamped like a live block: the moment its last sample arrived.
         listener.process(block, (first + len(block)) / SAMPLE_RATE, position.at(len(block)))
     for heard in listener.recognizer.flush():
