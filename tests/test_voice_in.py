@@ -66,6 +66,7 @@ def test_words_heard_while_the_coach_talks_are_the_coachs_unless_someone_barges_
     guard.playing(20.0, coach, RATE, volume=1.0)
     guard.heard(window_energy(coach, 1.0) * 5, 21.0)  # someone spoke, but...
     assert not guard.accept("pause", "정지", at=21.0)  # ... "정지" is in the coach's own sentence
+    assert not guard.accept("pause", "일시정지", at=21.0)  # spaced or not, it is the coach's 일시 정지
     assert guard.accept("stop", "그만", at=21.0)  # "그만" is not
     guard.speaking("운동을 끝내려면 그만이라고 한 번 더 말하세요.", start=30.0, seconds=3.0)
     guard.playing(30.0, coach, RATE, volume=1.0)

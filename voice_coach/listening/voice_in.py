@@ -104,7 +104,10 @@ class EchoGuard:
         if command not in BARGE_IN or not someone_else:
             return False
         # Containment, not whole words: Korean fixes particles to words ("그만이라고" holds "그만").
-        return not any(words in s.words for s in overlapping)
+        # Nor spaces: Korean spacing is loose, and the decoder's 일시정지 is the coach's 일시 정지
+        # (in the simulated room the coach's "일시 정지 상태가 아닙니다" was obeyed as 일시정지).
+        joined = words.replace(" ", "")
+        return not any(joined in s.words.replace(" ", "") for s in overlapping)
 
 
 @dataclass
