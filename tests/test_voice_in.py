@@ -74,3 +74,13 @@ def test_words_heard_while_the_coach_talks_are_the_coachs_unless_someone_barges_
     assert not guard.accept("stop", "그만", at=31.0)  # inside "그만이라고": the coach's own
     guard.silenced(20.5)  # a pause cut the sentence short
     assert guard.accept("resume", "계속", at=23.0)
+    # A script's English in a Korean session: the Korean decoder hears its "pause" as 일시 정지.
+    guard.speaking("Skip this if your knees are injured. Say pause at any time.", start=40.0, seconds=3.5)
+    guard.playing(40.0, coach, RATE, volume=1.0)
+    guard.heard(window_energy(coach, 1.0) * 5, 42.0)
+    assert not guard.accept("pause", "일시 정지", at=42.0)  # the coach said "pause"
+    assert guard.accept("stop", "그만", at=42.0)  # but not "stop" in any language
+    guard.speaking("Start the stopwatch.", start=50.0, seconds=2.0)
+    guard.playing(50.0, coach, RATE, volume=1.0)
+    guard.heard(window_energy(coach, 1.0) * 5, 51.0)
+    assert guard.accept("stop", "stop", at=51.0)  # English is matched by whole words

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from voice_coach.audio.devices import close_quietly, find_device
 from voice_coach.audio.pcm import to_speech_pcm
 from voice_coach.core.events import Event, StateChange
-from voice_coach.core.phrases import normalize
+from voice_coach.core.phrases import available_languages, load_phrases, normalize
 from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
 from voice_coach.listening.echo_cancel import EchoCanceller
 from voice_coach.listening.grammar import BARGE_IN
@@ -103,11 +105,31 @@ class EchoGuard:
             return True
         if command not in BARGE_IN or not someone_else:
             return False
-        # Containment, not whole words: Korean fixes particles to words ("그만이라고" holds "그만").
-        # Nor spaces: Korean spacing is loose, and the decoder's 일시정지 is the coach's 일시 정지
-        # (in the simulated room the coach's "일시 정지 상태가 아닙니다" was obeyed as 일시정지).
-        joined = words.replace(" ", "")
-        return not any(joined in s.words.replace(" ", "") for s in overlapping)
+        return not any(says_command(s.words, command, words) for s in overlapping)
+
+
+@cache
+def _phrases_of(command: str) -> tuple[str, ...]:
+    """Every language's phrases for a command."""
+    return tuple(normalize(phrase) for language in available_languages()
+                 for phrase in load_phrases(language).commands.get(command, ()))
+
+
+def says_command(sentence: str, command: str, heard: str) -> bool:
+    """Whether the coach's (normalized) sentence holds the words heard or any phrase of that
+    command in any language. A script's text may be in another language than the session's
+    ("Say pause at any time" in a Korean session), and the Korean decoder hears that "pause" as
+    일시 정지 (in the simulated room, at the session's start, before the echo canceller had
+    learned the room)."""
+    for phrase in {heard, *_phrases_of(command)}:
+        if re.search(r"[a-z]", phrase):  # alphabetic: whole words ("stop" is not in "stopwatch")
+            if re.search(rf"\b{re.escape(phrase)}\b", sentence):
+                return True
+        # Korean: containment, as particles are fixed to words ("그만이라고" holds "그만"), and
+        # without spaces, as spacing is loose (the decoder's 일시정지 is the coach's 일시 정지).
+        elif phrase.replace(" ", "") in sentence.replace(" ", ""):
+            return True
+    return False
 
 
 @dataclass
