@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import select
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +34,15 @@ DEFAULT_RATE = 175
 """Speaking rate (words per minute): espeak-ng's own default, clear enough for a room."""
 RENDER_TIMEOUT_SECONDS = 15.0
 """How long one sentence may take to render before the worker is taken to have hung."""
+RENDER_ATTEMPTS = 3
+"""Workers tried for one sentence. espeak-ng through pyttsx3 now and then writes an empty file,
+and has done so twice in a row on a busy machine (`voice-coach check` under `make test`, and
+three benchmarks rendering at once)."""
+RETRY_PAUSE_SECONDS = 0.5
+"""Wait before the second try (twice that before the third)."""
+
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class SpeechError(MachineError):
@@ -120,7 +131,9 @@ class Pyttsx3Renderer:
     def render(self, text: str) -> Clip:
         with self._lock:
             problem = "no answer"
-            for _attempt in range(2):
+            for attempt in range(RENDER_ATTEMPTS):
+                if attempt:  # a moment before a fresh worker: an empty file came twice in a row under load
+                    time.sleep(RETRY_PAUSE_SECONDS * attempt)
                 process = self._process if self._process and self._process.poll() is None else self._start()
                 path = self._folder / f"{hashlib.sha1(text.encode()).hexdigest()}.wav"
                 try:
@@ -131,6 +144,7 @@ class Pyttsx3Renderer:
                     clip = read_clip(path)
                     path.unlink(missing_ok=True)
                     return clip
+                _LOGGER.warning("text to speech failed for %r (%s): a fresh worker tries again", text[:40], problem)
                 self._kill()  # hung or broken: a fresh worker for the next try
                 self.restarts += 1
             raise SpeechError(f"text to speech failed for {text[:40]!r}: {problem}")
