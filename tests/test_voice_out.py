@@ -85,6 +85,26 @@ def test_a_hung_speech_worker_is_replaced_and_the_phrase_still_renders():
         renderer.close()
 
 
+def test_a_phrase_still_renders_after_two_workers_wrote_an_empty_file(monkeypatch):
+    """espeak-ng through pyttsx3 now and then writes an empty file, twice in a row on a busy
+    machine: a third fresh worker renders the phrase."""
+    renderer = Pyttsx3Renderer(timeout=5.0)
+    real_ask, empty = renderer._ask, []
+
+    def ask(process, text, path):
+        if len(empty) < 2:  # as the worker answered when espeak-ng wrote nothing
+            empty.append(text)
+            return "an empty recording"
+        return real_ask(process, text, path)
+
+    monkeypatch.setattr(renderer, "_ask", ask)
+    try:
+        assert renderer.render("Two more.").seconds > 0.3
+        assert renderer.restarts == 2
+    finally:
+        renderer.close()
+
+
 def test_stop_silences_a_phrase_within_50_ms(renderer):
     clip = renderer.render("This is a long sentence that will be cut off before it can finish at all.")
     speaker = Speaker()

@@ -351,7 +351,7 @@ def replay(recognizer: Recognizer, microphone: np.ndarray, reference: np.ndarray
     # Each sentence is told to the guard as it begins, as a live session does: the guard keeps
     # only the last 30 s of what the coach said, so told all at once it would forget a long
     # recording's start and take the coach's own words there for the person's.
-    upcoming = sorted(spoken or []) if reference is not None else []
+    upcoming = deque(sorted(spoken or []) if reference is not None else [])
     chunk = int(SAMPLE_RATE * CHUNK_SECONDS)
     length = max(len(microphone), 0 if reference is None else int(len(reference) * SAMPLE_RATE / reference_rate))
     microphone = np.concatenate([microphone, np.zeros(max(0, length - len(microphone)), np.int16)])
@@ -364,7 +364,7 @@ def replay(recognizer: Recognizer, microphone: np.ndarray, reference: np.ndarray
             guard.played(0.0, fed, reference[fed:fed + reference_block], reference_rate)
             fed += reference_block
         while upcoming and upcoming[0][0] <= (first + len(block)) / SAMPLE_RATE:
-            start, seconds, text = upcoming.pop(0)
+            start, seconds, text = upcoming.popleft()
             guard.speaking(text, start, seconds)
             begin = int(start * reference_rate)
             guard.playing(start, reference[begin:begin + int(seconds * reference_rate)], reference_rate, 1.0)
