@@ -190,6 +190,27 @@ def test_the_echo_stays_removed_while_the_two_sound_cards_clocks_drift_apart(voi
     assert removed > 20, f"only {removed:.1f} dB of the coach's echo removed once the clocks drifted"
 
 
+def test_the_drift_is_followed_within_seconds_of_the_coachs_first_words(voices):
+    """The same two clocks, 50 ppm apart: the echo slips a sample every 1.25 s, too fast for the
+    filter to follow by itself. The canceller measures the drift within its first seconds of
+    hearing the coach, so the echo stays removed from then on, not only once half a minute of
+    drift has built up."""
+    coach, rate, _ = voices
+    drift = 50e-6
+    talk = np.concatenate([np.concatenate([coach, np.zeros(rate // 2)]) for _ in range(2)])
+    echo = to_rate(talk, rate, RATE / (1 + drift)) * 0.5
+    start = int(0.55 * RATE)
+    mic = np.zeros(len(echo) + start)
+    mic[start:] = echo
+    mic += np.random.default_rng(1).normal(0, 1e-3, len(mic))
+    canceller, cleaned = cancel(mic, talk, rate)
+    early = np.zeros(len(cleaned), bool)
+    early[int(4 * RATE):int(12 * RATE)] = True
+    early &= np.abs(mic[:len(cleaned)]) > 0.01
+    removed = power_db(mic[:len(cleaned)][early]) - power_db(cleaned[early])
+    assert removed > 22, f"only {removed:.1f} dB of the coach's echo removed in seconds 4-12"
+
+
 def test_a_single_odd_delay_does_not_move_the_echo_path_and_two_do():
     """Delays found every 2 s on a drifting line; one reflection louder than the direct sound
     for a moment gives one off the line (ignored), a moved device gives two in a row."""
