@@ -279,7 +279,7 @@ def kept(heard: list[tuple], floors: tuple[float, float, float], rules: tuple[st
     """The candidates a listener with these confidence floors and rules of fit takes;
     `edge_words`: also those heard with a short word at the edge dropped (EDGE_WORD_SECONDS)."""
     return [h for h in heard if h[2] >= confidence_floor(h[3], floors)
-            and (h[4] is None or plausible(h[3], h[4], rules)) and (edge_words or not h[5])]
+            and (h[4] is None or plausible(h[3], h[4], rules, h[2])) and (edge_words or not h[5])]
 
 
 def score(heard: list[tuple[float, str, float]], expected: str, end: float, tally: Tally) -> None:

@@ -136,6 +136,19 @@ def test_a_phrase_the_decoder_stretched_far_beyond_the_voice_is_not_that_phrase(
     assert said(decider.final("이전 단계", 1.0, replace(stretched, words_seconds=1.2))) == "back"
 
 
+def test_a_phrase_right_after_the_persons_own_talk_needs_more_confidence():
+    """A piece of a longer sentence, after a breath, sounds like 일시 정지 at 0.74; said apart,
+    the same confidence is a command. An answer the coach asked for is exempt."""
+    decider = Decider(KOREAN)
+    after_a_breath = Utterance(0.8, 4, quiet_before=0.5)
+    assert decider.final("일시 정지", 0.74, after_a_breath) is None
+    assert said(decider.final("일시 정지", 0.74, replace(after_a_breath, quiet_before=1.2))) == "pause"
+    assert said(decider.final("일시 정지", 0.95, after_a_breath)) == "pause"
+    assert plausible("일시 정지", after_a_breath, tuple(rule for rule in FIT_RULES if rule != "apart from talk"), 0.74)
+    answers = Decider(with_answers(KOREAN, load_phrases("ko")))
+    assert said(answers.final("힘들었 어", 0.74, after_a_breath)) == "answer"
+
+
 def test_a_command_said_fast_is_still_a_command():
     # Real people say the four syllables of "다음 단계" in 0.4 s of voice; the rule fitted to a
     # synthetic voice wanted at least 0.48 s and threw such commands away.

@@ -57,6 +57,31 @@ def test_a_pause_of_a_third_of_a_second_starts_a_new_utterance():
     assert detector.utterance().syllables == 1
 
 
+def test_the_quiet_before_an_utterance_is_measured_and_the_coachs_voice_counts_as_quiet():
+    """A piece of the person's own sentence comes after a breath, a command after real quiet
+    (grammar.AFTER_TALK_SECONDS); the coach talking in between is not the person talking."""
+    words = syllable_train(2, 0.001)[: int(1.0 * RATE)]  # 0.5 s of quiet, voice until 0.88 s, quiet
+    detector = VoiceActivity(RATE)
+    feed_in_blocks(detector, np.concatenate([words, np.zeros(int(0.5 * RATE), np.int16), words]))
+    # 0.12 s at the end of the first piece, 0.5 s of zeros, 0.5 s at the start of the second
+    assert detector.utterance().quiet_before == pytest.approx(1.12, abs=0.03)
+    detector = VoiceActivity(RATE)
+    feed_in_blocks(detector, words)
+    feed_in_blocks(detector, syllable_train(2, 0.001)[: int(0.3 * RATE)])  # a breath: 0.42 s of quiet
+    feed_in_blocks(detector, syllable_train(2, 0.001)[int(0.5 * RATE):])
+    assert detector.utterance().quiet_before == pytest.approx(0.42, abs=0.03)
+    detector = VoiceActivity(RATE)
+    feed_in_blocks(detector, words)
+    assert detector.utterance().quiet_before == float("inf")  # the first words: nothing to go on from
+    detector = VoiceActivity(RATE)
+    feed_in_blocks(detector, words)
+    for start in range(0, len(words), 320):  # the coach talks, then the person after a breath
+        detector.feed(words[start:start + 320], classify=False)
+    feed_in_blocks(detector, syllable_train(2, 0.001)[int(0.3 * RATE):])
+    # 0.12 s, the coach's second, 0.2 s: counted from the person's own voice, not the coach's
+    assert detector.utterance().quiet_before == pytest.approx(1.32, abs=0.03)
+
+
 # ----- the speech detector (real Silero VAD): loud is not speech -----
 
 def music(seconds: float, seed: int = 1) -> np.ndarray:

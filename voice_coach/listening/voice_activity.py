@@ -119,6 +119,11 @@ class VoiceActivity:
         """The speech detector has been reset, or skipped chunks since it last ran."""
         self.speech_runs = 0
         """Chunks the speech detector has classified (what it cost)."""
+        self._own_voice_frame: int | None = None
+        """Just after the latest voice heard while classifying: the person's, not the coach's."""
+        self._quiet_before_frames: int | None = None
+        """Frames of quiet (the coach's voice counts as quiet) before the latest utterance, since
+        the person's voice before it (None: it was the first)."""
 
     def feed(self, pcm: np.ndarray, classify: bool = True) -> None:
         """Int16 mono samples, in order. `classify`: let the speech detector judge them (not while
@@ -146,6 +151,12 @@ class VoiceActivity:
             if self.last_voice_frame is None or self.frames - self.last_voice_frame >= GAP_FRAMES:
                 self.utterance_start_frame = self.frames
                 self._syllables, self._rising, self._extreme_db = 0, True, -100.0
+            if classify:
+                if self._own_voice_frame is None:
+                    self._quiet_before_frames = None  # nothing said before: nothing to go on from
+                elif self.frames - self._own_voice_frame >= GAP_FRAMES:
+                    self._quiet_before_frames = self.frames - self._own_voice_frame
+                self._own_voice_frame = self.frames + 1
             self.last_voice_frame = self.frames + 1
         if voice or self.speech is None or not classify:
             self._count_syllables(smoothed, threshold)
@@ -216,4 +227,6 @@ class VoiceActivity:
         if self.last_voice_frame is None or self.utterance_start_frame is None:
             return Utterance(0.0, 0)
         return Utterance(self.seconds(self.last_voice_frame - self.utterance_start_frame),
-                         self._syllables + (1 if self._rising else 0))
+                         self._syllables + (1 if self._rising else 0),
+                         quiet_before=float("inf") if self._quiet_before_frames is None
+                         else self.seconds(self._quiet_before_frames))
