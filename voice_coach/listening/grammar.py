@@ -48,10 +48,10 @@ fragments of sentences as 다 했어, 넘어가, 기다려. So shorter phrases n
 on real speech (benchmarks/listen_real.py prints the trade-off; 400 commands in 10 conditions and
 79 min of talk, the workout running), with a short word at a result's edge dropped
 (EDGE_WORD_SECONDS): these floors took 111 real commands, 5 wrong ones and 11.4 false commands an
-hour (8.3 once 팁 alone stopped being a phrase, see ko.yaml); the floors before, 0.9/0.6/0.4,
-took 122, 8 and 18.2 (and 98, 5 and 13.7 with the whole result the phrase); 0.9/0.9/0.7 took
-103, 5, 9.9 (plain Vosk with the same phrases: 98, 21, 41.0). Every real command there has
-four syllables, so what a higher floor for short phrases costs a person saying "다음" is not
+hour (8.3 once 팁 alone stopped being a phrase, see ko.yaml; 6.1 with AFTER_TALK_CONFIDENCE);
+the floors before, 0.9/0.6/0.4, took 122, 8 and 18.2 (and 98, 5 and 13.7 with the whole result
+the phrase); 0.9/0.9/0.7 took 103, 5, 9.9 (plain Vosk with the same phrases: 98, 21, 41.0). Every
+real command there has four syllables, so what a higher floor for short phrases costs a person saying "다음" is not
 measured: the floor of two syllables stays where a synthetic voice's short commands still pass
 (0.95 cost 3 real commands in 40 in the quiet)."""
 
@@ -199,7 +199,7 @@ AFTER_TALK_CONFIDENCE = 0.8
 """The confidence a phrase heard right after the person's own talk needs, whatever its length
 (see AFTER_TALK_SECONDS). On real speech (benchmarks/listen_real.py, the workout running) it took
 false commands in talk from 8.3 to 6.1 an hour: 소리 작게 (0.67), 일시 정지 (0.74) and
-일시정지 (0.62), each a piece of a longer sentence after 0.5-0.8 s of quiet; 0.6 s would have
+일시정지 (0.62), each a piece of a longer sentence after 0.46-0.79 s of quiet; 0.6 s would have
 caught one of them. It cost none of the 111 real commands there, but every one of those came
 after a second of quiet: what it costs a person who says a command within 0.8 s of their own
 talk is not measured. A third of the real commands came at less than 0.9 confidence and a fifth
