@@ -31,6 +31,7 @@ from room import (
 from voice_coach.audio.pcm import resample
 from voice_coach.audio.speaker import Speaker, tone_samples
 from voice_coach.core.events import BEEP, GO, TICK
+from voice_coach.speech import tts
 from voice_coach.speech.tts import Pyttsx3Renderer, SpeechCache
 from voice_coach.workouts.library import resolve_script
 from voice_coach.workouts.loading import load_plan
@@ -101,6 +102,20 @@ def test_a_phrase_still_renders_after_two_workers_wrote_an_empty_file(monkeypatc
     try:
         assert renderer.render("Two more.").seconds > 0.3
         assert renderer.restarts == 2
+    finally:
+        renderer.close()
+
+
+def test_when_every_worker_writes_an_empty_file_espeak_ngs_command_line_speaks(monkeypatch, caplog):
+    """Three fresh workers in a row wrote an empty file for `voice-coach check`'s phrase under
+    `make test`: the same voice through espeak-ng's own command line still speaks it."""
+    renderer = Pyttsx3Renderer("ko", 160, timeout=5.0)
+    monkeypatch.setattr(renderer, "_ask", lambda process, text, path: "an empty recording")
+    monkeypatch.setattr(tts, "RETRY_PAUSE_SECONDS", 0.0)
+    try:
+        clip = renderer.render("하나, 둘, 셋")
+        assert clip.seconds > 0.5 and np.abs(clip.samples).max() > 0.05
+        assert renderer.restarts == tts.RENDER_ATTEMPTS and "command line spoke it" in caplog.text
     finally:
         renderer.close()
 
