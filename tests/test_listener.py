@@ -21,6 +21,7 @@ from voice_coach.core.phrases import load_phrases
 from voice_coach.listening import grammar as grammar_module
 from voice_coach.listening import models
 from voice_coach.listening.grammar import (
+    AFTER_TALK_SECONDS,
     FILLER_WEIGHT,
     FIT_RULES,
     ONLY_WHILE_PAUSED,
@@ -381,6 +382,29 @@ def test_the_decoder_rests_through_music_with_no_one_speaking(tmp_path):
     assert [heard.command for heard in listen_to_samples(recognizer, audio)] == ["pause"]
     assert recognizer.decoded_seconds < 0.4 * recognizer.t
     assert recognizer.voice.speech_runs > 130  # the detector listened all through the music
+
+
+def test_the_decider_is_told_how_long_the_person_was_quiet_before_a_word(tmp_path, monkeypatch):
+    """Real Vosk on espeak-ng's voice: a sentence, then 정지 after a breath or after real quiet.
+    What the voice detector measured reaches the decision (grammar.AFTER_TALK_SECONDS)."""
+    spoken = []  # (words, utterance) of each final result the decider got
+    decide = Decider.final
+    monkeypatch.setattr(Decider, "final", lambda self, text, confidence, utterance:
+                        spoken.append((text, utterance)) or decide(self, text, confidence, utterance))
+    talk = read_wav_16k(speak(tmp_path / "talk.wav", "오늘 날씨가 정말 좋네요"))
+    word = read_wav_16k(speak(tmp_path / "command.wav", "정지", voice="ko+m3", speed=175))
+    talk = talk[:np.flatnonzero(np.abs(talk) > 1000)[-1] + 1]  # up to its last loud sample
+    word = word[np.flatnonzero(np.abs(word) > 1000)[0]:]  # from its first
+    quiet_before = {}
+    for gap in (0.55, 1.5):
+        spoken.clear()
+        audio = np.concatenate([talk, np.zeros(int(gap * SAMPLE_RATE), np.int16), word])
+        audio = audio + np.random.default_rng(7).normal(0, 30, len(audio)).astype(np.int16)
+        list(listen_to_samples(Recognizer(load_model(korean_model()), KOREAN), audio))
+        quiet_before[gap] = [utterance.quiet_before for text, utterance in spoken if text == "정지"]
+    assert quiet_before[0.55] and quiet_before[0.55][0] == pytest.approx(0.55, abs=0.1), quiet_before
+    assert quiet_before[1.5] and quiet_before[1.5][0] == pytest.approx(1.5, abs=0.1), quiet_before
+    assert quiet_before[0.55][0] < AFTER_TALK_SECONDS < quiet_before[1.5][0]
 
 
 def test_the_same_audio_is_decoded_the_same_way_every_time(tmp_path, monkeypatch):

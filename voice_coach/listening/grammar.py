@@ -51,9 +51,9 @@ on real speech (benchmarks/listen_real.py prints the trade-off; 400 commands in 
 hour (8.3 once 팁 alone stopped being a phrase, see ko.yaml; 6.1 with AFTER_TALK_CONFIDENCE);
 the floors before, 0.9/0.6/0.4, took 122, 8 and 18.2 (and 98, 5 and 13.7 with the whole result
 the phrase); 0.9/0.9/0.7 took 103, 5, 9.9 (plain Vosk with the same phrases: 98, 21, 41.0). Every
-real command there has four syllables, so what a higher floor for short phrases costs a person saying "다음" is not
-measured: the floor of two syllables stays where a synthetic voice's short commands still pass
-(0.95 cost 3 real commands in 40 in the quiet)."""
+real command there has four syllables, so what a higher floor for short phrases costs a person
+saying "다음" is not measured: the floor of two syllables stays where a synthetic voice's short
+commands still pass (0.95 cost 3 real commands in 40 in the quiet)."""
 
 ANSWER_FLOORS = (0.90, 0.60, 0.40)
 """The confidence floors of an answer to the coach's question (how it went, how many reps, the

@@ -138,7 +138,7 @@ class Pyttsx3Renderer:
                 if attempt:  # a moment before a fresh worker: an empty file came twice in a row under load
                     time.sleep(RETRY_PAUSE_SECONDS * attempt)
                 process = self._process if self._process and self._process.poll() is None else self._start()
-                path = self._folder / f"{hashlib.sha1(text.encode()).hexdigest()}.wav"
+                path = self._path_for(text)
                 try:
                     problem = self._ask(process, text, path)
                 except (OSError, ValueError) as err:
@@ -163,7 +163,7 @@ class Pyttsx3Renderer:
         program = shutil.which("espeak-ng")
         if program is None:
             return None
-        path = self._folder / f"{hashlib.sha1(text.encode()).hexdigest()}-espeak.wav"
+        path = self._path_for(text).with_suffix(".espeak.wav")
         voice = ["-v", self.voice] if self.voice else []
         try:
             subprocess.run([program, *voice, "-s", str(self.rate), "-w", str(path), text], check=True,
@@ -174,8 +174,14 @@ class Pyttsx3Renderer:
             return None
         finally:
             path.unlink(missing_ok=True)
+        if not len(clip.samples):
+            return None
         _LOGGER.warning("pyttsx3 wrote only empty recordings for %r: espeak-ng's command line spoke it", text[:40])
-        return clip if len(clip.samples) else None
+        return clip
+
+    def _path_for(self, text: str) -> Path:
+        """Where a sentence is rendered to (one file at a time, removed once read)."""
+        return self._folder / f"{hashlib.sha1(text.encode()).hexdigest()}.wav"
 
     def close(self) -> None:
         with self._lock:
