@@ -84,3 +84,39 @@ def test_words_heard_while_the_coach_talks_are_the_coachs_unless_someone_barges_
     guard.playing(50.0, coach, RATE, volume=1.0)
     guard.heard(window_energy(coach, 1.0) * 5, 51.0)
     assert guard.accept("stop", "stop", at=51.0)  # English is matched by whole words
+
+
+def test_a_pause_over_the_coach_right_after_its_echo_grew_louder_is_the_coachs_own():
+    """The echo path changed (the speaker moved): for seconds the canceller lets through far more
+    of the coach than the echo model learned, and every window looks like someone talking over
+    it. Words that began inside such a stretch are not the person's; the same words after the
+    coach's echo alone are."""
+    def guard_with(louder_from: float) -> EchoGuard:
+        guard = EchoGuard()
+        guard.speaking("Reverse lunge for glutes. Ready when you are.", start=10.0, seconds=5.0)
+        coach = voice_like(5.0, 0.2)
+        guard.playing(10.0, coach, RATE, volume=1.0)
+        for step in np.arange(0.3, 4.0, 0.02):
+            louder = 20 if step >= louder_from else 1
+            guard.heard(window_energy(coach, step) * louder, 10.0 + step)
+        return guard
+
+    # the echo 13 dB louder from 12.0; words heard from 13.0 to 14.0
+    assert not guard_with(louder_from=2.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
+    # the same energies, louder only from where the words begin: a person talking over the coach
+    assert guard_with(louder_from=3.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
+
+
+def test_the_echo_is_learned_once_it_has_arrived_not_from_a_sentences_first_windows():
+    """As the coach starts to talk, its sound is counted before its echo has reached the
+    microphone (0.1 s of output and input latency here). A gain learned from those first windows
+    is far too low, and the coach's own echo would then look like someone talking over it."""
+    model = EchoModel()
+    coach = voice_like(3.0, 0.2)
+    coach[:int(0.3 * RATE)] *= 0.05  # a soft first syllable
+    model.playing(10.0, coach, RATE)
+    latency = int(0.1 * RATE)
+    heard = np.concatenate([np.zeros(latency), coach[:-latency]]) * 0.3
+    heard += np.random.default_rng(2).normal(0, 1e-4, len(heard))  # the room's own hiss
+    talk = [step for step in np.arange(0.02, 3.0, 0.02) if model.double_talk(window_energy(heard, step), 10.0 + step)]
+    assert not talk, f"the coach's own echo taken for double talk at {[round(t, 2) for t in talk[:3]]} s"

@@ -27,8 +27,8 @@ LEARNED_WINDOWS = 200
 AUDIBLE_ENERGY = 1e-6
 """Mean energy (full scale 1) below which a window is silence: about -60 dB."""
 LEARNING_ENERGY = 1e-4
-"""Only windows where the coach plays at least this (about -40 dB) teach the echo's gain: at the
-edges of its sentences the ratio says more about timing than about the room."""
+"""Only windows where the coach plays at least this (about -40 dB) throughout teach the echo's
+gain (see EchoModel.echo_known)."""
 
 
 class EchoModel:
@@ -67,6 +67,17 @@ class EchoModel:
                 total += float(np.sum(energy[first:last]))
         return total / frames
 
+    def echo_known(self, at: float) -> bool:
+        """Whether the coach played steadily through the window ending at `at` (and the
+        DELAY_SLACK_SECONDS before it), so that its echo fills the microphone's window and the two
+        energies' ratio is the room's. At the edges of its sentences the ratio says more about
+        timing: as a sentence begins, the coach's energy is counted before its echo has arrived
+        (a gain learned there was 30 times too low, and the whole first sentence of a session
+        then looked like someone talking over it); as it ends, the room rings on."""
+        start = at - WINDOW_SECONDS - DELAY_SLACK_SECONDS
+        step = (WINDOW_SECONDS + DELAY_SLACK_SECONDS) / 3
+        return all(self.coach_energy(start + i * step, start + (i + 1) * step) >= LEARNING_ENERGY for i in range(3))
+
     def double_talk(self, microphone_energy: float, at: float) -> bool:
         """Whether the microphone's mean energy over the window ending at `at` holds more than the
         coach's echo. Windows where it does not teach the echo path's gain."""
@@ -76,7 +87,7 @@ class EchoModel:
         ratio = microphone_energy / coach
         if self.gain is not None and ratio > DOUBLE_TALK_RATIO * self.gain:
             return True
-        if microphone_energy < AUDIBLE_ENERGY or coach < LEARNING_ENERGY:
+        if microphone_energy < AUDIBLE_ENERGY or not self.echo_known(at):
             return False  # a microphone that hears nothing yet (a stream starting) teaches nothing
         self._ratios.append(ratio)
         # a low quantile: the person's voice only ever adds energy, a late echo only removes some

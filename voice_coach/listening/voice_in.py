@@ -40,6 +40,13 @@ STALL_SECONDS = 2.0
 """No microphone audio for this long means the input died silently; reopen it (seconds)."""
 FIRST_BLOCK_SECONDS = 6.0
 """A new input stream may take a while to deliver its first block (a sound server waking up)."""
+BEFORE_WORDS_SECONDS = 1.0
+"""A person's words over the coach begin: in the second before them the microphone held no more
+than the coach's echo. When it held more for most of that second too, the echo itself grew
+louder (its path changed: the speaker or the microphone moved, a door opened) and the canceller
+is still learning it. In the simulated room, 2.6 s after such a change, the coach's own
+"Reverse lunge for glutes 운동을 시작합니다" was heard as 일시 정지 and obeyed: the echo was 20 dB
+above what the model had learned, so every window looked like someone talking over the coach."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,9 @@ class EchoGuard:
         self.echo = EchoModel()
         self.canceller = canceller or EchoCanceller()
         self._double_talk_at: float | None = None
+        self._verdicts: deque[tuple[float, bool]] = deque(maxlen=500)
+        """(session time, double talk) of every window heard while the coach played loud enough
+        to tell (10 s of 20 ms blocks)."""
 
     def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float) -> None:
         """Every sound the coach plays (speech and tones), for the echo's loudness."""
@@ -73,7 +83,10 @@ class EchoGuard:
     def heard(self, microphone_energy: float, at: float) -> None:
         """The microphone's mean energy over the last echo window, at session time `at`."""
         with self._lock:
-            if self.echo.double_talk(microphone_energy, at):
+            double = self.echo.double_talk(microphone_energy, at)
+            if self.echo.echo_known(at):
+                self._verdicts.append((at, double))
+            if double:
                 self._double_talk_at = at
 
     def speaking(self, text: str, start: float, seconds: float) -> None:
@@ -101,9 +114,15 @@ class EchoGuard:
             overlapping = [s for s in self._spoken
                            if s.start < at and s.end + ECHO_TAIL_SECONDS > at - heard_seconds]
             someone_else = self._double_talk_at is not None and at - self._double_talk_at <= heard_seconds
+            began = at - heard_seconds
+            before = [double for t, double in self._verdicts if began - BEFORE_WORDS_SECONDS <= t < began]
         if not overlapping:
             return True
         if command not in BARGE_IN or not someone_else:
+            return False
+        if before and sum(before) > len(before) / 2:
+            _LOGGER.debug("%r over the coach after %.1f s of a louder echo: taken for the coach's own", phrase,
+                          BEFORE_WORDS_SECONDS)
             return False
         return not any(says_command(s.words, command, words) for s in overlapping)
 
