@@ -38,6 +38,9 @@ class EchoModel:
         self._ratios: deque[float] = deque(maxlen=LEARNED_WINDOWS)
         self.gain: float | None = None
         """Microphone energy per unit of the coach's energy, once learned."""
+        self._known: tuple[float, bool] | None = None
+        """The latest echo_known answer (session time, answer): the guard asks it again for the
+        window double_talk has just judged, 50 times a second."""
 
     def playing(self, start: float, samples: np.ndarray, sample_rate: int, volume: float = 1.0) -> None:
         """The coach plays `samples` (float, full scale 1) from session time `start`."""
@@ -47,6 +50,7 @@ class EchoModel:
             return
         energy = np.mean((samples[:usable].reshape(-1, frame) * volume) ** 2, axis=1)
         self._sounds.append((start, energy))
+        self._known = None
         self._sounds = [(s, e) for s, e in self._sounds if s + len(e) * FRAME_SECONDS > start - 30]
 
     def silenced(self, at: float) -> None:
@@ -55,7 +59,7 @@ class EchoModel:
         for start, energy in self._sounds:
             if start <= at:
                 kept.append((start, energy[: max(0, int((at - start) / FRAME_SECONDS))]))
-        self._sounds = kept
+        self._sounds, self._known = kept, None
 
     def coach_energy(self, start: float, end: float) -> float:
         """Mean energy the coach played between two session times."""
@@ -74,9 +78,12 @@ class EchoModel:
         timing: as a sentence begins, the coach's energy is counted before its echo has arrived
         (a gain learned there was 30 times too low, and the whole first sentence of a session
         then looked like someone talking over it); as it ends, the room rings on."""
-        start = at - WINDOW_SECONDS - DELAY_SLACK_SECONDS
-        step = (WINDOW_SECONDS + DELAY_SLACK_SECONDS) / 3
-        return all(self.coach_energy(start + i * step, start + (i + 1) * step) >= LEARNING_ENERGY for i in range(3))
+        if self._known is None or self._known[0] != at:
+            start = at - WINDOW_SECONDS - DELAY_SLACK_SECONDS
+            step = (WINDOW_SECONDS + DELAY_SLACK_SECONDS) / 3
+            self._known = (at, all(self.coach_energy(start + i * step, start + (i + 1) * step) >= LEARNING_ENERGY
+                                   for i in range(3)))
+        return self._known[1]
 
     def double_talk(self, microphone_energy: float, at: float) -> bool:
         """Whether the microphone's mean energy over the window ending at `at` holds more than the
