@@ -147,13 +147,24 @@ def expected_command(grammar: Grammar, label: str) -> str | None:
     return None if label.startswith("(") else grammar.command_for(words)
 
 
-def voice_end(samples: np.ndarray) -> float:
-    """Where the voice of a clean recording ends: its last 10 ms frame within 25 dB of its loudest."""
+def _voiced_frames(samples: np.ndarray) -> np.ndarray:
+    """The 10 ms frames of a clean recording within 25 dB of its loudest."""
     frame = SAMPLE_RATE // 100
     usable = len(samples) // frame * frame
     levels = np.sqrt(np.mean((samples[:usable] / 32768.0).reshape(-1, frame) ** 2, axis=1)) + 1e-9
-    loud = np.nonzero(20 * np.log10(levels / levels.max()) > -25)[0]
-    return (loud[-1] + 1) * frame / SAMPLE_RATE if len(loud) else 0.0
+    return np.nonzero(20 * np.log10(levels / levels.max()) > -25)[0]
+
+
+def voice_end(samples: np.ndarray) -> float:
+    """Where the voice of a clean recording ends (seconds)."""
+    loud = _voiced_frames(samples)
+    return (loud[-1] + 1) / 100 if len(loud) else 0.0
+
+
+def voice_start(samples: np.ndarray) -> float:
+    """Where the voice of a clean recording begins (seconds)."""
+    loud = _voiced_frames(samples)
+    return loud[0] / 100 if len(loud) else 0.0
 
 
 def active_power(samples: np.ndarray) -> float:
@@ -343,6 +354,53 @@ def run_talk(decoders, talk, conditions: Conditions, talk_conditions: tuple[str,
     return {"seconds": seconds, "false": false, "examples": examples, "candidates": candidates}
 
 
+AFTER_TALK_GAPS = (0.3, 0.5, 0.7)
+"""Quiet between a sentence of talk and the command said after it (seconds)."""
+SENTENCE_CATEGORY = {"ko": "korean", "en": "talk"}
+"""Where the sentences said before a command come from (run_after_talk): the language's own talk,
+up to 6 s long."""
+
+
+def run_after_talk(decoders, commands, sentences: list[np.ndarray], running: bool) -> dict:
+    """Each command said right after one of `sentences` (in the quiet), after each gap of
+    AFTER_TALK_GAPS from the sentence's voice to the command's: what a rule that wants quiet
+    before a command costs. Per decoder: [commands right, wrong, false commands during the
+    sentence]; the listener's candidates are kept, to be scored with other rules of fit."""
+    lead, tail = np.zeros(int(0.5 * SAMPLE_RATE), np.int16), np.zeros(int(TAIL_SECONDS * SAMPLE_RATE), np.int16)
+    cases, tallies = [], {name: [0, 0, 0] for name in decoders}
+    for gap in AFTER_TALK_GAPS:
+        for index, (_recording, expected, voice) in enumerate(commands):
+            # the gap from voice to voice: the recordings' own silence at their edges cut off
+            sentence = sentences[index % len(sentences)]
+            sentence = sentence[:int(voice_end(sentence) * SAMPLE_RATE)]
+            command = voice[int(voice_start(voice) * SAMPLE_RATE):]
+            samples = np.concatenate([lead, sentence, np.zeros(int(gap * SAMPLE_RATE), np.int16), command, tail])
+            begins = (len(lead) + len(sentence)) / SAMPLE_RATE + gap
+            for name, decoder in decoders.items():
+                heard = decoder.decode(samples, running and expected not in ONLY_WHILE_PAUSED)
+                if name == "listener":
+                    cases.append((heard, expected, begins))
+                    heard = kept(heard, CONFIDENCE_FLOORS)
+                _add_after_talk(tallies[name], heard, expected, begins)
+    return {"tallies": tallies, "cases": cases, "count": len(cases)}
+
+
+def _add_after_talk(tally: list[int], heard: list, expected: str, begins: float) -> None:
+    during = [h for h in heard if h[0] < begins]
+    after = [h for h in heard if h[0] >= begins]
+    tally[2] += len(during)
+    if after:
+        tally[0 if after[0][1] == expected else 1] += 1
+
+
+def after_talk_without(result: dict, rules: tuple[str, ...]) -> list[int]:
+    """The listener's tally for run_after_talk with other rules of fit."""
+    tally = [0, 0, 0]
+    for heard, expected, begins in result["cases"]:
+        _add_after_talk(tally, kept(heard, CONFIDENCE_FLOORS, rules), expected, begins)
+    return tally
+
+
 def tradeoff(result: dict, talk_result: dict, hours: float, floors, rules, edge_words: bool = True) -> str:
     """Commands right, wrong + stray, and false commands per hour of talk, for a listener that
     takes the candidates these floors and rules let through."""
@@ -469,6 +527,14 @@ def main() -> None:
             tuple(rule for rule in FIT_RULES if rule != left_out)
         name = "all kept" if left_out is None else f"without {left_out}"
         print(f"  {name:34} {tradeoff(result, talk_result, hours, CONFIDENCE_FLOORS, rules)}")
+    sentences = [voice for recording, voice in talk
+                 if recording.category == SENTENCE_CATEGORY[args.lang] and len(voice) < 6 * SAMPLE_RATE]
+    after = run_after_talk(decoders, commands, sentences, running)
+    print(f"\ncommands said {', '.join(f'{g:g}' for g in AFTER_TALK_GAPS)} s after a sentence of talk "
+          f"({after['count']} in the quiet, {len(sentences)} sentences): right, wrong, false commands in the sentences")
+    without = after_talk_without(after, tuple(rule for rule in FIT_RULES if rule != "apart from talk"))
+    for name, (right, wrong, false) in [*after["tallies"].items(), ("listener without apart from talk", without)]:
+        print(f"  {name:34} right {right:3}/{after['count']}  wrong {wrong:3}  false {false:3}")
     print(f"\nCPU: {time.process_time() - started:.0f} s for both decoders")
     for weight in weights:
         # A fresh Conditions draws the same rooms and noise excerpts in the same order: the same audio.
