@@ -529,12 +529,16 @@ def main() -> None:
         print(f"  {name:34} {tradeoff(result, talk_result, hours, CONFIDENCE_FLOORS, rules)}")
     sentences = [voice for recording, voice in talk
                  if recording.category == SENTENCE_CATEGORY[args.lang] and len(voice) < 6 * SAMPLE_RATE]
-    after = run_after_talk(decoders, commands, sentences, running)
-    print(f"\ncommands said {', '.join(f'{g:g}' for g in AFTER_TALK_GAPS)} s after a sentence of talk "
-          f"({after['count']} in the quiet, {len(sentences)} sentences): right, wrong, false commands in the sentences")
-    without = after_talk_without(after, tuple(rule for rule in FIT_RULES if rule != "apart from talk"))
-    for name, (right, wrong, false) in [*after["tallies"].items(), ("listener without apart from talk", without)]:
-        print(f"  {name:34} right {right:3}/{after['count']}  wrong {wrong:3}  false {false:3}")
+    if not sentences:
+        print(f"\ncommands said after a sentence of talk: no {SENTENCE_CATEGORY[args.lang]!r} recording under 6 s")
+    else:
+        after = run_after_talk(decoders, commands, sentences, running)
+        print(f"\ncommands said {', '.join(f'{g:g}' for g in AFTER_TALK_GAPS)} s after a sentence of talk "
+              f"({after['count']} in the quiet, {len(sentences)} sentences): right, wrong, false commands in "
+              "the sentences")
+        without = after_talk_without(after, tuple(rule for rule in FIT_RULES if rule != "apart from talk"))
+        for name, (right, wrong, false) in [*after["tallies"].items(), ("listener without apart from talk", without)]:
+            print(f"  {name:34} right {right:3}/{after['count']}  wrong {wrong:3}  false {false:3}")
     print(f"\nCPU: {time.process_time() - started:.0f} s for both decoders")
     for weight in weights:
         # A fresh Conditions draws the same rooms and noise excerpts in the same order: the same audio.
