@@ -52,7 +52,8 @@ KOREAN = build_grammar(load_phrases("ko"))
 
 
 def spoken(seconds: float, syllables: int = 2) -> Utterance:
-    return Utterance(seconds, syllables)
+    """An utterance of clear speech: the decoder's words span its voice."""
+    return Utterance(seconds, syllables, words_seconds=seconds)
 
 
 def test_grammar_offers_every_phrase_and_the_fillers():
@@ -455,10 +456,10 @@ def test_each_rule_of_fit_can_be_left_out_and_a_decision_keeps_its_utterance():
     decider = Decider(KOREAN)
     too_long = spoken(2.0, 3)
     assert decider.final("이전 단계", 0.9, too_long) is None
-    decider.fit_rules = tuple(rule for rule in FIT_RULES if rule != "not too long")
+    decider.fit_rules = tuple(rule for rule in FIT_RULES if rule != "words not too long")
     decision = decider.final("이전 단계", 0.9, too_long)
     assert said(decision) == "back" and decision.utterance == too_long
-    assert not plausible("정지", spoken(0.1, 2)) and plausible("정지", spoken(0.1, 2), ("not too long",))
+    assert not plausible("정지", spoken(0.1, 2)) and plausible("정지", spoken(0.1, 2), ("words not too long",))
 
 
 def test_the_decoder_never_rests_while_the_coach_talks(tmp_path):
