@@ -95,24 +95,40 @@ def test_the_coachs_voice_is_removed_from_the_microphone(voices, reflections):
     assert removed > 20, f"only {removed:.1f} dB of the coach's echo removed"
 
 
-def test_speexs_residual_echo_suppressor_the_candidate_removes_the_echo_too(voices):
-    """The candidate the simulated room compares (Speex's suppressor after its filter) really
-    cancels: a dry room with reflections, after a few sentences to learn it."""
+GENTLE = speex_echo.Suppression(echo_db=-10, echo_active_db=-5, noise_db=0)
+"""The simulated room's gentler setting of Speex's suppressor (benchmarks/simulated_room.py)."""
+
+
+def with_suppressor(suppression: speex_echo.Suppression) -> EchoCanceller:
+    return EchoCanceller(lambda: speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppression))
+
+
+@pytest.mark.parametrize("suppression", [GENTLE, speex_echo.SPEEX_DEFAULTS], ids=["gentle", "speex defaults"])
+def test_the_suppressor_the_simulated_room_compares_takes_out_more_of_the_echo(voices, suppression):
+    """The candidates the simulated room compares (Speex's suppressor after its filter) really
+    cancel, and more than the filter alone: a dry room with reflections, after a few sentences
+    to learn it."""
     coach, rate, _ = voices
     mic = room(coach, rate, delay=0.137, gain=0.5, seconds=9.0, reflections=True)
-    canceller, cleaned = cancel(mic, coach, rate, canceller=EchoCanceller(
-        lambda: speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppress=True)))
     later = slice(4 * RATE, 8 * RATE)
-    assert power_db(mic[later]) - power_db(cleaned[later]) > 15
+    _, alone = cancel(mic, coach, rate)
+    canceller, cleaned = cancel(mic, coach, rate, canceller=with_suppressor(suppression))
+    assert canceller.latency == BLOCK // 2  # its frame
+    removed = power_db(mic[later]) - power_db(cleaned[later])
+    assert removed > power_db(mic[later]) - power_db(alone[later]) + 1.5
 
 
-def test_the_person_talking_over_the_coach_is_kept(voices):
+@pytest.mark.parametrize("suppression", [None, GENTLE, speex_echo.SPEEX_DEFAULTS],
+                         ids=["the session's", "gentle suppressor", "speex defaults"])
+def test_the_person_talking_over_the_coach_is_kept(voices, suppression):
+    """Also through a suppressor, once its frame of delay is allowed for: taken as a difference
+    from the word, that delay alone looks like a word changed as much as its own level."""
     coach, rate, person = voices
     mic = room(coach, rate, delay=0.06, gain=0.5, seconds=9.0, reflections=True)
     at = int(6.0 * RATE)
     mic[at:at + len(person)] += person
-    _, cleaned = cancel(mic, coach, rate)
-    spoken = slice(at, at + len(person))
+    canceller, cleaned = cancel(mic, coach, rate, canceller=suppression and with_suppressor(suppression))
+    spoken = slice(at + canceller.latency, at + canceller.latency + len(person))
     # the word comes through at its own level (a suppressor that takes it out with the echo fails)
     assert abs(power_db(cleaned[spoken]) - power_db(person)) < 1.5
     left = cleaned[spoken] - person  # what is not the person: the coach's residue
@@ -128,7 +144,41 @@ def test_without_the_coach_the_microphone_passes_unchanged(voices):
     mic[RATE:RATE + len(person)] = person
     canceller, cleaned = cancel(mic, np.zeros(10), COACH_RATE)
     assert canceller.delay is None
-    assert np.max(np.abs(cleaned - mic)) < 2 / 32768  # only the int16 rounding
+    late = canceller.latency  # as late as the filter's output would be
+    assert not cleaned[:late].any()
+    assert np.max(np.abs(cleaned[late:] - mic[:len(cleaned) - late])) < 2 / 32768  # only the int16 rounding
+
+
+class DelayLine:
+    """An adaptive filter that takes nothing out and lags as a suppressor does: what the
+    canceller does around its filter, seen exactly."""
+
+    latency = BLOCK // 2
+
+    def __init__(self) -> None:
+        self.held = np.zeros(self.latency, np.int16)
+
+    def process(self, microphone: np.ndarray, speaker: np.ndarray) -> np.ndarray:
+        joined = np.concatenate([self.held, microphone])
+        self.held = joined[len(microphone):]
+        return joined[:len(microphone)]
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_output_lags_evenly_while_the_filter_starts_rests_and_resumes(voices):
+    """The coach talks, falls silent for longer than the filter reaches (it rests, and the
+    microphone passes), and talks again: the output is the microphone one frame late throughout,
+    never a sample skipped or repeated where the filter starts and stops."""
+    coach, rate, _ = voices
+    twice = np.concatenate([coach, np.zeros(rate), coach])
+    mic = room(twice, rate, delay=0.1, gain=0.5, seconds=16.0, reflections=False)
+    canceller, cleaned = cancel(mic, twice, rate, canceller=EchoCanceller(DelayLine))
+    assert canceller.delay == pytest.approx(0.1, abs=0.002) and canceller.latency == BLOCK // 2
+    expected = np.round(np.clip(mic, -1, 1) * 32767) / 32768
+    late = canceller.latency
+    assert np.max(np.abs(cleaned[late:] - expected[:len(cleaned) - late])) < 2 / 32768
 
 
 def test_a_late_microphone_stream_is_aligned_by_its_own_time_stamps(voices):

@@ -15,7 +15,9 @@ stretched by the two sound cards' clocks running at slightly different rates. Th
 - the room, learned by libspeexdsp's adaptive filter (speex_echo.py), which predicts the echo
   from the coach's signal and subtracts it. It replaced a hand-written 80 ms filter, which in
   the simulated living room removed less echo, let more of the coach's phrases through and
-  heard fewer pauses said over the coach (README, Development).
+  heard fewer pauses said over the coach (README, Development). Speex's residual-echo
+  suppressor after it, tried at two settings in the simulated room, removed 3-7 dB more echo but
+  heard no more pauses said over the coach, so the session leaves it out.
 
 The delay search and the drift line are pure numpy; time is an input (session seconds and
 microphone sample counts).
@@ -211,20 +213,36 @@ class AdaptiveFilter(Protocol):
     def close(self) -> None: ...
 
 
+def session_filter() -> AdaptiveFilter:
+    """The session's filter: libspeexdsp's, TAIL_SECONDS long (no suppressor: see the module's
+    docstring)."""
+    return speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS)
+
+
 class EchoCanceller:
-    """Microphone blocks in, the same blocks with the coach's echo taken out."""
+    """Microphone blocks in, the same blocks with the coach's echo taken out (`latency` samples
+    late, always: also while nothing is taken out, so the audio never skips or repeats)."""
 
     def __init__(self, make_filter: Callable[[], AdaptiveFilter] | None = None,
                  reach_seconds: float = TAIL_SECONDS, follow_drift: bool = True) -> None:
-        """The session uses the defaults: libspeexdsp's adaptive filter, TAIL_SECONDS of echo
-        long, after the delay this class finds, following the clocks' drift. A benchmark tries
-        others in the filter's place (`make_filter`; `reach_seconds`: how long it remembers the
-        coach's signal) and the delay without the drift line (`follow_drift`)."""
+        """The session uses the defaults: libspeexdsp's adaptive filter (session_filter), after
+        the delay this class finds, following the clocks' drift. A benchmark tries others in the
+        filter's place (`make_filter`, which may lag, as a suppressor does; `reach_seconds`: how
+        long it remembers the coach's signal) and the delay without the drift line
+        (`follow_drift`)."""
         self.speaker = SpeakerSignal()
-        self._make_filter = make_filter or (lambda: speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS))
+        self._make_filter = make_filter or session_filter
         self._filter: AdaptiveFilter | None = None
         self._follow_drift = follow_drift
         self._missing_said = False
+        # Made now, to know its latency before the first echo (a missing library is said now too).
+        self._start_filter()
+        self.latency: int = getattr(self._filter, "latency", 0)
+        """Samples the output lags the microphone: the filter's own lag (a suppressor's frame)."""
+        self._latest = np.zeros(self.latency, np.float32)
+        """The microphone's last `latency` samples: the output's next ones."""
+        self._filtering = False
+        """The filter took the last block in (else it must first be given the samples it lags by)."""
         self._reach = int(np.ceil(reach_seconds * RATE / BLOCK))
         """Blocks of the coach's signal the filter remembers: after this many silent ones, it
         remembers only silence."""
@@ -298,6 +316,7 @@ class EchoCanceller:
         self._checked_at = first_sample
         self._pending, self._pending_first = np.zeros(0, np.float32), first_sample
         self._ready = np.zeros(0, np.float32)
+        self._latest, self._filtering = np.zeros(self.latency, np.float32), False
         if self.delay is not None:  # the drift fitted so far counted the old stream's samples
             self._delays, self._anchor, self.drift, self._suspect = [], (first_sample, self.delay), 0.0, None
         self._new_path = True
@@ -310,15 +329,24 @@ class EchoCanceller:
         """Microphone sample `sample` of this stream hears the speaker's sample (this) as echo."""
         return sample + (self._stream[1] - self._delay_at(sample)) * RATE
 
+    def _passed(self, mic: np.ndarray) -> np.ndarray:
+        """The microphone as it is, as late as the filter's output would be."""
+        self._filtering = False
+        if not self.latency:
+            return mic
+        joined = np.concatenate([self._latest, mic])
+        self._latest = joined[len(mic):]
+        return joined[:len(mic)]
+
     def _cancel(self, mic: np.ndarray, first: int) -> np.ndarray:
         mic_power = float(np.dot(mic, mic)) / len(mic)
         self._power_in = 0.96 * self._power_in + 0.04 * mic_power
         if self.delay is None:
             self._power_out = self._power_in
-            return mic
+            return self._passed(mic)
         if self._new_path:
             self._start_filter()
-            self._new_path = False
+            self._new_path, self._filtering = False, False
         # the reference leads: its sample PRE later is heard now
         reference = self.speaker.samples_at(self._echo_position(first) + PRE_SAMPLES, BLOCK)
         self._silent_blocks = 0 if reference.any() else self._silent_blocks + 1
@@ -327,7 +355,15 @@ class EchoCanceller:
             # coach's signal is all silence now): no echo to take out, and (in the rests between
             # sets) no need to spend anything on it.
             self._power_out = self._power_in
-            return mic
+            return self._passed(mic)
+        if self.latency and not self._filtering:
+            # The filter's output lags by the samples it holds back: hand it the ones the output
+            # is due next (passed over while it rested) so that its first output is those, not
+            # what it held from before.
+            before = self.speaker.samples_at(self._echo_position(first - self.latency) + PRE_SAMPLES, self.latency)
+            self._filter.process(_to_int16(self._latest), _to_int16(before))
+        self._filtering = True
+        self._latest = mic[len(mic) - self.latency:]
         out = self._filter.process(_to_int16(mic), _to_int16(reference)).astype(np.float32) / 32768.0
         self._power_out = 0.96 * self._power_out + 0.04 * float(np.dot(out, out)) / len(out)
         self.erle_db = 10 * np.log10(self._power_in / max(self._power_out, 1e-12))

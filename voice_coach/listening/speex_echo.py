@@ -11,14 +11,33 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from dataclasses import dataclass
 
 import numpy as np
 
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
+SPEEX_PREPROCESS_SET_NOISE_SUPPRESS = 18
 SPEEX_PREPROCESS_SET_ECHO_SUPPRESS = 20
 SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE = 22
 SPEEX_PREPROCESS_SET_ECHO_STATE = 24
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """How far the preprocessor may turn down, band by band, what the adaptive filter left of the
+    echo (decibels, 0 or less)."""
+
+    echo_db: int
+    """Where only the coach's echo is heard."""
+    echo_active_db: int
+    """Where someone talks over it (the preprocessor's estimate of speech in the frame)."""
+    noise_db: int = 0
+    """The room's steady noise (0: left as it is; the recognizer hears the room as it is)."""
+
+
+SPEEX_DEFAULTS = Suppression(echo_db=-40, echo_active_db=-15, noise_db=-15)
+"""libspeexdsp's own settings, made for calls: the echo taken out as far as it goes, the noise too."""
 
 
 def available() -> bool:
@@ -43,9 +62,12 @@ class SpeexEcho:
     """Microphone and speaker signal in, the microphone with the echo removed out (int16, 16 kHz).
 
     `tail_seconds`: how much of the echo the filter covers, bulk delay included (Speex has no
-    delay search of its own). `suppress`: also run the preprocessor's residual-echo suppression."""
+    delay search of its own). `suppression`: also run the preprocessor's residual-echo
+    suppression, within these limits. The preprocessor works on overlapping frames, so its output
+    comes one frame late (`latency`, in samples)."""
 
-    def __init__(self, rate: int = 16000, frame: int = 160, tail_seconds: float = 0.3, suppress: bool = False):
+    def __init__(self, rate: int = 16000, frame: int = 160, tail_seconds: float = 0.3,
+                 suppression: Suppression | None = None):
         self._echo = self._preprocess = None
         lib = self._lib = _library()
         lib.speex_echo_state_init.restype = ctypes.c_void_p
@@ -59,21 +81,27 @@ class SpeexEcho:
         lib.speex_preprocess_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.speex_preprocess_state_destroy.argtypes = [ctypes.c_void_p]
         self.frame = frame
+        self.latency = frame if suppression is not None else 0
         self._echo = lib.speex_echo_state_init(frame, int(tail_seconds * rate))
         if not self._echo:
             raise OSError("libspeexdsp could not make an echo canceller")
         value = ctypes.c_int(rate)
         lib.speex_echo_ctl(self._echo, SPEEX_ECHO_SET_SAMPLING_RATE, ctypes.byref(value))
-        if suppress:
+        if suppression is not None:
             self._preprocess = lib.speex_preprocess_state_init(frame, rate)
             lib.speex_preprocess_ctl(self._preprocess, SPEEX_PREPROCESS_SET_ECHO_STATE, ctypes.c_void_p(self._echo))
             # The preprocessor applies its gains only with its noise suppression on: the residual
-            # echo is suppressed as one more kind of noise.
-            on = ctypes.c_int(1)
-            lib.speex_preprocess_ctl(self._preprocess, SPEEX_PREPROCESS_SET_DENOISE, ctypes.byref(on))
+            # echo is suppressed as one more kind of noise (its own limit, noise_db, keeps the
+            # room's noise as it is when 0).
+            for setting, value in ((SPEEX_PREPROCESS_SET_DENOISE, 1),
+                                   (SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, suppression.noise_db),
+                                   (SPEEX_PREPROCESS_SET_ECHO_SUPPRESS, suppression.echo_db),
+                                   (SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, suppression.echo_active_db)):
+                number = ctypes.c_int(value)
+                lib.speex_preprocess_ctl(self._preprocess, setting, ctypes.byref(number))
 
     def process(self, microphone: np.ndarray, speaker: np.ndarray) -> np.ndarray:
-        """Whole frames of int16 in, the same number out."""
+        """Whole frames of int16 in, the same number out (`latency` samples late)."""
         near = np.ascontiguousarray(microphone, np.int16)
         far = np.ascontiguousarray(speaker, np.int16)
         out = np.empty(len(near), np.int16)
