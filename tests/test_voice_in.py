@@ -107,6 +107,33 @@ def test_a_pause_over_the_coach_right_after_its_echo_grew_louder_is_the_coachs_o
     assert guard_with(louder_from=3.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
 
 
+def test_a_louder_echo_is_remembered_across_the_pause_between_two_of_the_coachs_sentences():
+    """The echo grew louder in one sentence; the next begins after a 0.8 s pause and is heard as
+    "pause" from 0.3 s into it, before any of its windows can be judged. The last second that
+    could be judged (the end of the first sentence) decides, not the pause just before the words."""
+    def guard_with(louder_from: float) -> EchoGuard:
+        guard = EchoGuard()
+        first, second = voice_like(4.0, 0.2, seed=1), voice_like(3.0, 0.2, seed=2)
+        guard.speaking("Ready when you are.", start=10.0, seconds=4.0)
+        guard.speaking("Reverse lunge for glutes.", start=14.8, seconds=3.0)
+        guard.playing(10.0, first, RATE, volume=1.0)
+        guard.playing(14.8, second, RATE, volume=1.0)
+        for at in np.arange(10.3, 16.2, 0.02):
+            if at < 14.0:
+                energy = window_energy(first, at - 10.0)
+            elif at >= 14.8:
+                energy = window_energy(second, at - 14.8)
+            else:
+                energy = 1e-9  # the room between the sentences
+            guard.heard(energy * (20 if at >= louder_from else 1), at)
+        return guard
+
+    # the echo 13 dB louder from 12.0 (the first sentence); words heard from 15.1 to 16.1
+    assert not guard_with(louder_from=12.0).accept("pause", "pause", at=16.1, heard_seconds=1.0)
+    # louder only from where the words begin: a person talking over the second sentence
+    assert guard_with(louder_from=15.1).accept("pause", "pause", at=16.1, heard_seconds=1.0)
+
+
 def test_the_echo_is_learned_once_it_has_arrived_not_from_a_sentences_first_windows():
     """As the coach starts to talk, its sound is counted before its echo has reached the
     microphone (0.1 s of output and input latency here). A gain learned from those first windows

@@ -47,6 +47,14 @@ louder (its path changed: the speaker or the microphone moved, a door opened) an
 is still learning it. In the simulated room, 2.6 s after such a change, the coach's own
 "Reverse lunge for glutes 운동을 시작합니다" was heard as 일시 정지 and obeyed: the echo was 20 dB
 above what the model had learned, so every window looked like someone talking over the coach."""
+LOOK_BACK_SECONDS = 3.0
+"""How far before the words the second of BEFORE_WORDS_SECONDS may lie: it is the last second
+in which the coach's echo could be judged (only windows where the coach played throughout can
+be), which ends before a pause between two sentences: a second of that pause alone holds no
+verdict at all. Not enough for the case that showed it: in the simulated room (seed 14, +50 ppm)
+the echo path changed 0.5 s before the end of one sentence, and the next one's "Reverse lunge for
+glutes 운동을 시작합니다", heard as 일시 정지 from 0.1 s into it, is still obeyed: the louder echo
+fills only half of the last second judged, and the rule wants more than half."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,8 @@ class EchoGuard:
                            if s.start < at and s.end + ECHO_TAIL_SECONDS > at - heard_seconds]
             someone_else = self._double_talk_at is not None and at - self._double_talk_at <= heard_seconds
             began = at - heard_seconds
-            before = [double for t, double in self._verdicts if began - BEFORE_WORDS_SECONDS <= t < began]
+            judged = [(t, double) for t, double in self._verdicts if began - LOOK_BACK_SECONDS <= t < began]
+            before = [double for t, double in judged if t >= judged[-1][0] - BEFORE_WORDS_SECONDS]
         if not overlapping:
             return True
         if command not in BARGE_IN or not someone_else:
