@@ -44,7 +44,7 @@ from voice_coach.app.session import workout_phrases
 from voice_coach.audio.pcm import SPEECH_RATE, resample
 from voice_coach.core.phrases import load_phrases
 from voice_coach.listening import speex_echo
-from voice_coach.listening.echo_cancel import BLOCK, TAIL_SECONDS, EchoCanceller
+from voice_coach.listening.echo_cancel import EchoCanceller, speex_filter
 from voice_coach.listening.grammar import build_grammar
 from voice_coach.listening.models import find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
@@ -64,22 +64,15 @@ WEBRTC_REACH_SECONDS = 0.5
 """AEC3 models a reverberant tail: it is given the speaker's silence this long after it stops."""
 
 
-def speex_filter(suppression: speex_echo.Suppression | None) -> Callable[[], speex_echo.SpeexEcho]:
-    return lambda: speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppression)
-
-
-GENTLE = speex_echo.Suppression(echo_db=-10, echo_active_db=-5, noise_db=0)
-"""Speex's suppressor set gently: 10 dB where the coach's echo is heard alone, 5 where someone
-talks over it, the room's noise untouched. Over seeds 11-15 (15 echo paths, 106 tries) it took
-the echo removed after 2 s of speech from 24.4-25.3 dB (the filter alone) to 27.8-29.5 dB, but
-heard the pause over the coach 27 times where the filter alone heard 30 (the coach silent 27),
-and let one of the coach's own phrases through, as the filter alone did once: not adopted."""
-
 CANCELLERS: dict[str, Callable[[], EchoCanceller]] = {
     "Speex filter (the session's)": EchoCanceller,
     "the same, no drift line": lambda: EchoCanceller(follow_drift=False),
-    "Speex + gentle suppressor": lambda: EchoCanceller(speex_filter(GENTLE)),
-    "Speex + its own suppressor settings": lambda: EchoCanceller(speex_filter(speex_echo.SPEEX_DEFAULTS)),
+    # speex_echo.GENTLE over seeds 11-15 (15 echo paths, 106 tries): the echo removed after 2 s of
+    # speech 27.8-29.5 dB (the filter alone 24.4-25.3), but the pause over the coach heard 27
+    # times where the filter alone heard 30 (the coach silent 27), and one of the coach's own
+    # phrases let through, as the filter alone did once: not adopted.
+    "Speex + gentle suppressor": lambda: EchoCanceller(lambda: speex_filter(speex_echo.GENTLE)),
+    "Speex + its own suppressor settings": lambda: EchoCanceller(lambda: speex_filter(speex_echo.SPEEX_DEFAULTS)),
 }
 if webrtc_echo.available():
     CANCELLERS["WebRTC AEC3 (livekit)"] = lambda: EchoCanceller(lambda: webrtc_echo.WebRtcEcho(RATE),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from voice_coach.listening import speex_echo
-from voice_coach.listening.echo_cancel import BLOCK, RATE, TAIL_SECONDS, EchoCanceller
+from voice_coach.listening.echo_cancel import BLOCK, RATE, EchoCanceller, speex_filter
 
 COACH_RATE = 22050
 """espeak-ng's rate: the speaker plays at another rate than the microphone records."""
@@ -95,15 +95,12 @@ def test_the_coachs_voice_is_removed_from_the_microphone(voices, reflections):
     assert removed > 20, f"only {removed:.1f} dB of the coach's echo removed"
 
 
-GENTLE = speex_echo.Suppression(echo_db=-10, echo_active_db=-5, noise_db=0)
-"""The simulated room's gentler setting of Speex's suppressor (benchmarks/simulated_room.py)."""
-
-
 def with_suppressor(suppression: speex_echo.Suppression) -> EchoCanceller:
-    return EchoCanceller(lambda: speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppression))
+    return EchoCanceller(lambda: speex_filter(suppression))
 
 
-@pytest.mark.parametrize("suppression", [GENTLE, speex_echo.SPEEX_DEFAULTS], ids=["gentle", "speex defaults"])
+@pytest.mark.parametrize("suppression", [speex_echo.GENTLE, speex_echo.SPEEX_DEFAULTS],
+                         ids=["gentle", "speex defaults"])
 def test_the_suppressor_the_simulated_room_compares_takes_out_more_of_the_echo(voices, suppression):
     """The candidates the simulated room compares (Speex's suppressor after its filter) really
     cancel, and more than the filter alone: a dry room with reflections, after a few sentences
@@ -118,7 +115,7 @@ def test_the_suppressor_the_simulated_room_compares_takes_out_more_of_the_echo(v
     assert removed > power_db(mic[later]) - power_db(alone[later]) + 1.5
 
 
-@pytest.mark.parametrize("suppression", [None, GENTLE, speex_echo.SPEEX_DEFAULTS],
+@pytest.mark.parametrize("suppression", [None, speex_echo.GENTLE, speex_echo.SPEEX_DEFAULTS],
                          ids=["the session's", "gentle suppressor", "speex defaults"])
 def test_the_person_talking_over_the_coach_is_kept(voices, suppression):
     """Also through a suppressor, once its frame of delay is allowed for: taken as a difference

@@ -204,7 +204,8 @@ class _Run:
 
 
 class AdaptiveFilter(Protocol):
-    """Learns the echo path and takes the echo out (speex_echo.SpeexEcho)."""
+    """Learns the echo path and takes the echo out (speex_echo.SpeexEcho). One whose output lags
+    its input (a suppressor's frame) says by how many samples in a `latency` attribute."""
 
     def process(self, microphone: np.ndarray, speaker: np.ndarray) -> np.ndarray:
         """int16 microphone samples and the speaker's samples whose echo they may hold (the same
@@ -213,10 +214,10 @@ class AdaptiveFilter(Protocol):
     def close(self) -> None: ...
 
 
-def session_filter() -> AdaptiveFilter:
-    """The session's filter: libspeexdsp's, TAIL_SECONDS long (no suppressor: see the module's
-    docstring)."""
-    return speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS)
+def speex_filter(suppression: speex_echo.Suppression | None = None) -> AdaptiveFilter:
+    """libspeexdsp's filter, TAIL_SECONDS long; the session's has no suppressor (see the module's
+    docstring), a benchmark's may."""
+    return speex_echo.SpeexEcho(RATE, BLOCK // 2, TAIL_SECONDS, suppression)
 
 
 class EchoCanceller:
@@ -225,13 +226,13 @@ class EchoCanceller:
 
     def __init__(self, make_filter: Callable[[], AdaptiveFilter] | None = None,
                  reach_seconds: float = TAIL_SECONDS, follow_drift: bool = True) -> None:
-        """The session uses the defaults: libspeexdsp's adaptive filter (session_filter), after
+        """The session uses the defaults: libspeexdsp's adaptive filter (speex_filter), after
         the delay this class finds, following the clocks' drift. A benchmark tries others in the
         filter's place (`make_filter`, which may lag, as a suppressor does; `reach_seconds`: how
         long it remembers the coach's signal) and the delay without the drift line
         (`follow_drift`)."""
         self.speaker = SpeakerSignal()
-        self._make_filter = make_filter or session_filter
+        self._make_filter = make_filter or speex_filter
         self._filter: AdaptiveFilter | None = None
         self._follow_drift = follow_drift
         self._missing_said = False

@@ -38,6 +38,10 @@ class Suppression:
 
 SPEEX_DEFAULTS = Suppression(echo_db=-40, echo_active_db=-15, noise_db=-15)
 """libspeexdsp's own settings, made for calls: the echo taken out as far as it goes, the noise too."""
+GENTLE = Suppression(echo_db=-10, echo_active_db=-5, noise_db=0)
+"""A gentle setting: 10 dB where the coach's echo is heard alone, 5 where someone talks over it,
+the room's noise untouched. The simulated room compares it with the filter alone; the session
+leaves the suppressor out (README, Development: more echo removed, no more pauses heard)."""
 
 
 def available() -> bool:
