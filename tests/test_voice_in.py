@@ -132,6 +132,22 @@ def test_a_louder_echo_is_remembered_across_the_pause_between_two_of_the_coachs_
     assert not guard_with(louder_from=12.0).accept("pause", "pause", at=16.1, heard_seconds=1.0)
     # louder only from where the words begin: a person talking over the second sentence
     assert guard_with(louder_from=15.1).accept("pause", "pause", at=16.1, heard_seconds=1.0)
+    # louder only in the first sentence's last 0.5 s (its last judged second half louder): the echo
+    # was still louder when the second began
+    assert not guard_with(louder_from=13.5).accept("pause", "pause", at=16.1, heard_seconds=1.0)
+
+
+def test_a_person_whose_first_syllable_comes_before_the_words_heard_is_still_taken():
+    """Over a sentence, the windows right before the words may already hold the person's voice
+    (the recognizer places a word's start late): louder there only, the words are the person's."""
+    guard = EchoGuard()
+    guard.speaking("Reverse lunge for glutes. Ready when you are.", start=10.0, seconds=5.0)
+    coach = voice_like(5.0, 0.2)
+    guard.playing(10.0, coach, RATE, volume=1.0)
+    for step in np.arange(0.3, 4.0, 0.02):
+        guard.heard(window_energy(coach, step) * (20 if step >= 2.6 else 1), 10.0 + step)
+    # the person from 12.6; words heard from 13.0 to 14.0
+    assert guard.accept("pause", "pause", at=14.0, heard_seconds=1.0)
 
 
 def test_the_echo_is_learned_once_it_has_arrived_not_from_a_sentences_first_windows():

@@ -51,10 +51,16 @@ LOOK_BACK_SECONDS = 3.0
 """How far before the words the second of BEFORE_WORDS_SECONDS may lie: it is the last second
 in which the coach's echo could be judged (only windows where the coach played throughout can
 be), which ends before a pause between two sentences: a second of that pause alone holds no
-verdict at all. Not enough for the case that showed it: in the simulated room (seed 14, +50 ppm)
-the echo path changed 0.5 s before the end of one sentence, and the next one's "Reverse lunge for
-glutes 운동을 시작합니다", heard as 일시 정지 from 0.1 s into it, is still obeyed: the louder echo
-fills only half of the last second judged, and the rule wants more than half."""
+verdict at all."""
+LATEST_SECONDS = 0.3
+"""When that last judged second ended at least this long before the words, the person's voice
+cannot be in it, and its latest windows (this long) are the echo as it was last known: louder
+there for most of them, it was still louder when the words came, even if the rest of that
+second was not. In the simulated room (seed 14, +50 ppm) the echo path changed 0.5 s before the
+end of one sentence, and the next one's "Reverse lunge for glutes 운동을 시작합니다", heard as
+일시 정지 from 0.1 s into it, was obeyed while the rule looked at the whole second only (the
+louder echo filled half of it). Words that begin right after judged windows (over a sentence)
+keep the whole second: the person's own first syllables may lie in its last windows."""
 
 
 @dataclass(frozen=True)
@@ -124,16 +130,23 @@ class EchoGuard:
             someone_else = self._double_talk_at is not None and at - self._double_talk_at <= heard_seconds
             began = at - heard_seconds
             judged = [(t, double) for t, double in self._verdicts if began - LOOK_BACK_SECONDS <= t < began]
-            before = [double for t, double in judged if t >= judged[-1][0] - BEFORE_WORDS_SECONDS]
+        last = judged[-1][0] if judged else began
+        before = [double for t, double in judged if t >= last - BEFORE_WORDS_SECONDS]
+        apart = began - last >= LATEST_SECONDS  # the person's voice cannot be in the latest windows
+        latest = [double for t, double in judged if t >= last - LATEST_SECONDS] if apart else []
         if not overlapping:
             return True
         if command not in BARGE_IN or not someone_else:
             return False
-        if before and sum(before) > len(before) / 2:
-            _LOGGER.debug("%r over the coach after %.1f s of a louder echo: taken for the coach's own", phrase,
-                          BEFORE_WORDS_SECONDS)
+        if _mostly(before) or _mostly(latest):
+            _LOGGER.debug("%r over the coach after a louder echo: taken for the coach's own", phrase)
             return False
         return not any(says_command(s.words, command, words) for s in overlapping)
+
+
+def _mostly(verdicts: list[bool]) -> bool:
+    """Whether most of these windows were double talk (none: no)."""
+    return bool(verdicts) and sum(verdicts) > len(verdicts) / 2
 
 
 @cache
