@@ -86,25 +86,28 @@ def test_words_heard_while_the_coach_talks_are_the_coachs_unless_someone_barges_
     assert guard.accept("stop", "stop", at=51.0)  # English is matched by whole words
 
 
+def one_sentence_guard(louder_from: float) -> EchoGuard:
+    """The coach says one sentence from session time 10.0; the microphone hears its echo 13 dB
+    louder from 10.0 + `louder_from` on (the echo path changed, or the person talks over it)."""
+    guard = EchoGuard()
+    guard.speaking("Reverse lunge for glutes. Ready when you are.", start=10.0, seconds=5.0)
+    coach = voice_like(5.0, 0.2)
+    guard.playing(10.0, coach, RATE, volume=1.0)
+    for step in np.arange(0.3, 4.0, 0.02):
+        louder = 20 if step >= louder_from else 1
+        guard.heard(window_energy(coach, step) * louder, 10.0 + step)
+    return guard
+
+
 def test_a_pause_over_the_coach_right_after_its_echo_grew_louder_is_the_coachs_own():
     """The echo path changed (the speaker moved): for seconds the canceller lets through far more
     of the coach than the echo model learned, and every window looks like someone talking over
     it. Words that began inside such a stretch are not the person's; the same words after the
     coach's echo alone are."""
-    def guard_with(louder_from: float) -> EchoGuard:
-        guard = EchoGuard()
-        guard.speaking("Reverse lunge for glutes. Ready when you are.", start=10.0, seconds=5.0)
-        coach = voice_like(5.0, 0.2)
-        guard.playing(10.0, coach, RATE, volume=1.0)
-        for step in np.arange(0.3, 4.0, 0.02):
-            louder = 20 if step >= louder_from else 1
-            guard.heard(window_energy(coach, step) * louder, 10.0 + step)
-        return guard
-
     # the echo 13 dB louder from 12.0; words heard from 13.0 to 14.0
-    assert not guard_with(louder_from=2.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
+    assert not one_sentence_guard(louder_from=2.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
     # the same energies, louder only from where the words begin: a person talking over the coach
-    assert guard_with(louder_from=3.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
+    assert one_sentence_guard(louder_from=3.0).accept("pause", "pause", at=14.0, heard_seconds=1.0)
 
 
 def test_a_louder_echo_is_remembered_across_the_pause_between_two_of_the_coachs_sentences():
@@ -140,14 +143,8 @@ def test_a_louder_echo_is_remembered_across_the_pause_between_two_of_the_coachs_
 def test_a_person_whose_first_syllable_comes_before_the_words_heard_is_still_taken():
     """Over a sentence, the windows right before the words may already hold the person's voice
     (the recognizer places a word's start late): louder there only, the words are the person's."""
-    guard = EchoGuard()
-    guard.speaking("Reverse lunge for glutes. Ready when you are.", start=10.0, seconds=5.0)
-    coach = voice_like(5.0, 0.2)
-    guard.playing(10.0, coach, RATE, volume=1.0)
-    for step in np.arange(0.3, 4.0, 0.02):
-        guard.heard(window_energy(coach, step) * (20 if step >= 2.6 else 1), 10.0 + step)
     # the person from 12.6; words heard from 13.0 to 14.0
-    assert guard.accept("pause", "pause", at=14.0, heard_seconds=1.0)
+    assert one_sentence_guard(louder_from=2.6).accept("pause", "pause", at=14.0, heard_seconds=1.0)
 
 
 def test_the_echo_is_learned_once_it_has_arrived_not_from_a_sentences_first_windows():

@@ -130,18 +130,27 @@ class EchoGuard:
             someone_else = self._double_talk_at is not None and at - self._double_talk_at <= heard_seconds
             began = at - heard_seconds
             judged = [(t, double) for t, double in self._verdicts if began - LOOK_BACK_SECONDS <= t < began]
-        last = judged[-1][0] if judged else began
-        before = [double for t, double in judged if t >= last - BEFORE_WORDS_SECONDS]
-        apart = began - last >= LATEST_SECONDS  # the person's voice cannot be in the latest windows
-        latest = [double for t, double in judged if t >= last - LATEST_SECONDS] if apart else []
         if not overlapping:
             return True
         if command not in BARGE_IN or not someone_else:
             return False
-        if _mostly(before) or _mostly(latest):
+        if _echo_grew_louder(judged, began):
             _LOGGER.debug("%r over the coach after a louder echo: taken for the coach's own", phrase)
             return False
         return not any(says_command(s.words, command, words) for s in overlapping)
+
+
+def _echo_grew_louder(judged: list[tuple[float, bool]], began: float) -> bool:
+    """Whether the windows judged before words that began at `began` ((session time, double
+    talk), oldest first) say the coach's echo had grown louder (see BEFORE_WORDS_SECONDS and
+    LATEST_SECONDS)."""
+    if not judged:
+        return False
+    last = judged[-1][0]
+    if _mostly([double for t, double in judged if t >= last - BEFORE_WORDS_SECONDS]):
+        return True
+    # only when the person's voice cannot be in the latest windows
+    return began - last >= LATEST_SECONDS and _mostly([double for t, double in judged if t >= last - LATEST_SECONDS])
 
 
 def _mostly(verdicts: list[bool]) -> bool:
