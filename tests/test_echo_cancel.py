@@ -284,6 +284,31 @@ def test_the_speakers_signal_is_read_between_its_samples():
     expected = np.sin(2 * np.pi * 440 * (1000.5 + np.arange(200)) / RATE)
     assert np.max(np.abs(between - expected)) < 0.01
     assert np.array_equal(signal.samples_at(1000.0, 200), signal.samples(1000, 200))
+    later = signal.samples_at(1000.25, 200)  # another fraction: not the half sample's kernel
+    assert np.max(np.abs(later - np.sin(2 * np.pi * 440 * (1000.25 + np.arange(200)) / RATE))) < 0.01
+
+
+def test_the_speakers_blocks_read_the_same_however_many_arrive_at_once():
+    """Blocks that wait for the listener are resampled together where they follow each other in
+    one stream; a stream that restarts (another origin, a skipped frame, another rate) is still
+    a run of its own."""
+    rng = np.random.default_rng(3)
+    # each run's first frame follows the one before's last, but for a skipped stretch (the
+    # second), another origin (the third) or another rate (the fourth)
+    streams = [(0.0, 0, 48000), (0.0, 38400, 48000), (-0.2, 57600, 48000), (-0.2, 76800, 22050)]
+    blocks = []
+    for origin, frame, rate in streams:
+        size = rate // 100
+        for index in range(40):
+            blocks.append((origin, frame + index * size, rng.normal(0, 0.1, size).astype(np.float32), rate))
+    blocks.insert(30, blocks.pop(35))  # out of order within a stream: a run of its own too
+    one_by_one, all_at_once = EchoCanceller().speaker, EchoCanceller().speaker
+    for block in blocks:
+        one_by_one.played(*block)
+        one_by_one.samples(0, 1)
+        all_at_once.played(*block)
+    assert np.array_equal(one_by_one.samples(0, 4 * RATE), all_at_once.samples(0, 4 * RATE))
+    assert len(all_at_once._runs) == len(one_by_one._runs) > len(streams)
 
 
 def test_without_libspeexdsp_the_microphone_passes_and_it_is_said_once(voices, caplog):

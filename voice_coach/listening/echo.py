@@ -65,6 +65,11 @@ class EchoModel:
         """Mean energy the coach played between two session times."""
         total, frames = 0.0, max(1, int(round((end - start) / FRAME_SECONDS)))
         for sound_start, energy in self._sounds:
+            # Most sounds of the last 30 s lie wholly before the window (or after it): passed
+            # over at once, as this runs a few times per microphone block (a frame of margin
+            # keeps a sound ending within a rounding of the window's start counted as before).
+            if sound_start >= end or sound_start + len(energy) * FRAME_SECONDS < start - FRAME_SECONDS:
+                continue
             first = max(0, int((start - sound_start) / FRAME_SECONDS))
             last = min(len(energy), int((end - sound_start) / FRAME_SECONDS))
             if last > first:

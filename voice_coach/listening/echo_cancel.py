@@ -101,6 +101,8 @@ class SpeakerSignal:
         bounded, since with no listener reading nobody files them."""
         self._runs: list[_Run] = []
         self._keep = keep_seconds
+        self._kernel: tuple[float, np.ndarray] = (-1.0, np.zeros(0))
+        """(fraction, kernel) of the last samples_at."""
 
     def played(self, origin: float, frame: int, block: np.ndarray, rate: int) -> None:
         """The device's stream, which began at session time `origin`, played `block` from `frame`.
@@ -124,17 +126,26 @@ class SpeakerSignal:
         if fraction < 1e-6:
             return self.samples(base, count)
         raw = self.samples(base - SINC_TAPS + 1, count + 2 * SINC_TAPS - 1)
-        # 0.95: the band _Run kept when it resampled the speaker's signal to 16 kHz
-        return np.correlate(raw, _sinc_kernel(fraction - np.arange(-SINC_TAPS + 1, SINC_TAPS + 1), 0.95), "valid")
+        if self._kernel[0] != fraction:
+            # 0.95: the band _Run kept when it resampled the speaker's signal to 16 kHz. Kept for
+            # the next block: without drift the echo sits the same fraction off in every one.
+            self._kernel = (fraction, _sinc_kernel(fraction - np.arange(-SINC_TAPS + 1, SINC_TAPS + 1), 0.95))
+        return np.correlate(raw, self._kernel[1], "valid")
 
     def _file_arrived(self) -> None:
         while self._arrived:
             origin, frame, block, rate = self._arrived.popleft()
+            # The device's blocks come two or more per microphone block: the ones that follow
+            # each other are resampled in one go (each call costs more than its samples do).
+            blocks, following = [block], frame + len(block)
+            while self._arrived and self._arrived[0][:2] == (origin, following) and self._arrived[0][3] == rate:
+                blocks.append(self._arrived.popleft()[2])
+                following += len(blocks[-1])
             run = self._runs[-1] if self._runs else None
             if run is None or not run.continues(origin, frame, rate):
                 run = _Run(origin, frame, rate, self._keep)
                 self._runs.append(run)
-            run.append(block)
+            run.append(blocks[0] if len(blocks) == 1 else np.concatenate(blocks))
         if len(self._runs) > 1:  # a stream reopened: older runs fade from memory too
             latest = self._runs[-1].end_time
             self._runs = [r for r in self._runs if r.end_time > latest - self._keep]
