@@ -4,6 +4,7 @@ the echo model under it that tells when someone talks over the coach."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from voice_coach.listening.echo import EchoModel
 from voice_coach.listening.voice_in import EchoGuard
@@ -46,6 +47,18 @@ def test_once_silenced_the_coach_explains_nothing():
     assert model.coach_energy(1.0, 1.3) > 0.001
     model.silenced(1.0)
     assert model.coach_energy(1.1, 1.4) == 0.0 and not model.double_talk(0.01, 1.4)
+
+
+def test_the_coachs_energy_counts_the_part_of_each_sound_inside_the_window():
+    """A window holds the end of one sound or the start of another; sounds wholly outside it
+    (passed over at once, as most of the last 30 s are) add nothing."""
+    model = EchoModel()
+    for start, seconds, level in ((0.0, 1.0, 0.1), (2.0, 0.5, 0.2), (10.0, 1.0, 0.5)):
+        model.playing(start, np.full(int(seconds * RATE), level), RATE)
+    assert model.coach_energy(0.8, 1.1) == pytest.approx(0.1 ** 2 * 20 / 30)  # the first's last 0.2 s
+    assert model.coach_energy(1.9, 2.2) == pytest.approx(0.2 ** 2 * 20 / 30)  # the second's first 0.2 s
+    assert model.coach_energy(0.9, 2.1) == pytest.approx((0.1 ** 2 * 10 + 0.2 ** 2 * 10) / 120)
+    assert model.coach_energy(1.2, 1.8) == 0.0 and model.coach_energy(3.0, 9.9) == 0.0
 
 
 def test_words_heard_while_the_coach_talks_are_the_coachs_unless_someone_barges_in():
