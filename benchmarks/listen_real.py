@@ -85,7 +85,8 @@ TALK_CONDITIONS = ("clean", "room + music 15 dB", "bike 15 dB")
 """Where the talk is played. The bike too: short words and fragments of sentences, all that is
 left of talk in its noise, drew three times as many false commands there as in the quiet."""
 FLOOR_SETTINGS = ((0.0, 0.0, 0.0), (0.7, 0.5, 0.3), (0.8, 0.7, 0.5), (0.9, 0.6, 0.4), (0.9, 0.8, 0.6),
-                  (0.9, 0.9, 0.6), (0.9, 0.9, 0.7), (0.99, 0.8, 0.6), (0.999, 0.9, 0.8))
+                  (0.9, 0.9, 0.6), (0.9, 0.9, 0.7), (0.99, 0.8, 0.6), (0.9, 0.97, 0.6), (0.95, 0.95, 0.6),
+                  (0.97, 0.97, 0.6), (0.97, 0.97, 0.7), (0.999, 0.9, 0.8))
 """Confidence floors (phrases of up to two syllables, three, four or more) the trade-off is printed for."""
 COMMAND_CATEGORY = {"ko": "korean", "en": "command-word"}
 """Where each language's command recordings are; the rest of the speech is talk."""

@@ -96,6 +96,8 @@ class Recognizer:
         self._recognizer.SetWords(True)  # each word's posterior: how sure the decoder is of it
         repeatable_dither()
         self.decider = Decider(grammar)
+        self.expected: frozenset[str] = frozenset()
+        """The commands the coach waits for now (see expect)."""
         self.voice = VoiceActivity(SAMPLE_RATE, speech_detector())
         self._recent = np.zeros(0, np.int16)
         """The latest audio, to pad an utterance that ends early with the room's own quiet, and
@@ -175,8 +177,14 @@ class Recognizer:
         # end it first. Between utterances its result is nothing, and the speaker adaptation stays.
         self._recognizer.FinalResult()
         self._recognizer.SetGrammar(json.dumps(self.grammar.vosk_grammar, ensure_ascii=False))
-        self.decider = Decider(self.grammar)
+        self.decider = Decider(self.grammar, expected=self.expected)
         return True
+
+    def expect(self, commands: frozenset[str]) -> None:
+        """The commands the coach is waiting for from now on (none: any command may come): they
+        are heard with the floors of an answer (see Decider.expected)."""
+        if commands != self.expected:
+            self.expected = self.decider.expected = frozenset(commands)
 
     def _end_utterance(self, quiet_for: float | None) -> tuple[Word, ...]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a
