@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voice_coach.core.phrases import Phrases, normalize
-from voice_coach.listening.grammar import Grammar
+from voice_coach.listening.grammar import IDLE_FLOORS, Grammar
 from voice_coach.listening.models import ModelMissing, find_model
 from voice_coach.listening.recognizer import Recognizer, load_model
 from voice_coach.listening.voice_in import EchoGuard, VoiceInput
@@ -131,7 +131,7 @@ class Waiting:
                 listener.stop()
 
     def _listen(self):
-        recognizer = Recognizer(self.model, self.grammar)
+        recognizer = Recognizer(self.model, self.grammar, floors=IDLE_FLOORS)
         listener = VoiceInput(recognizer, EchoGuard(), time.monotonic, self._heard.put, device=self.input_device,
                               block_seconds=WAITING_BLOCK_SECONDS)
         listener.start()

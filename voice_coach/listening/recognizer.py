@@ -18,7 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from voice_coach.audio.pcm import SPEECH_RATE, read_wav, to_speech_pcm
-from voice_coach.listening.grammar import Decider, Decision, Grammar, Utterance, Word, merged, while_running
+from voice_coach.listening.grammar import (
+    CONFIDENCE_FLOORS,
+    Decider,
+    Decision,
+    Grammar,
+    Utterance,
+    Word,
+    merged,
+    while_running,
+)
 from voice_coach.listening.models import tuned_for_listening
 from voice_coach.listening.voice_activity import VoiceActivity, speech_detector
 
@@ -66,10 +75,12 @@ class Heard:
 
 
 class Recognizer:
-    def __init__(self, model, grammar: Grammar, answers: Grammar | None = None, loads: Grammar | None = None):
+    def __init__(self, model, grammar: Grammar, answers: Grammar | None = None, loads: Grammar | None = None,
+                 floors: tuple[float, float, float] = CONFIDENCE_FLOORS):
         """`model`: a loaded vosk.Model (loading takes a second; share it). `answers`: the
         grammar for the moments the coach waits for an answer, `loads`: for an exercise done with
-        a weight (see use_moment); each holds the commands too."""
+        a weight (see use_moment); each holds the commands too. `floors`: the commands'
+        confidence floors (see CONFIDENCE_FLOORS; the waiting coach has its own, IDLE_FLOORS)."""
         import vosk  # libvosk loads only where speech is recognized
 
         self.grammar = self.commands = grammar
@@ -95,9 +106,8 @@ class Recognizer:
                                                 json.dumps(grammar.vosk_grammar, ensure_ascii=False))
         self._recognizer.SetWords(True)  # each word's posterior: how sure the decoder is of it
         repeatable_dither()
-        self.decider = Decider(grammar)
-        self.expected: frozenset[str] = frozenset()
-        """The commands the coach waits for now (see expect)."""
+        self.floors = floors
+        self.decider = Decider(grammar, confidence_floors=floors)
         self.voice = VoiceActivity(SAMPLE_RATE, speech_detector())
         self._recent = np.zeros(0, np.int16)
         """The latest audio, to pad an utterance that ends early with the room's own quiet, and
@@ -159,7 +169,7 @@ class Recognizer:
 
     def another(self) -> Recognizer:
         """A recognizer of its own (the same model and grammars, a fresh decoder)."""
-        return Recognizer(self._model, self.commands, self.answers, self.loads)
+        return Recognizer(self._model, self.commands, self.answers, self.loads, self.floors)
 
     def use_moment(self, answers: bool = False, loads: bool = False, running: bool = False) -> bool:
         """Listen with the grammar for this moment: the commands, plus the answers while the
@@ -177,14 +187,8 @@ class Recognizer:
         # end it first. Between utterances its result is nothing, and the speaker adaptation stays.
         self._recognizer.FinalResult()
         self._recognizer.SetGrammar(json.dumps(self.grammar.vosk_grammar, ensure_ascii=False))
-        self.decider = Decider(self.grammar, expected=self.expected)
+        self.decider = Decider(self.grammar, confidence_floors=self.floors)
         return True
-
-    def expect(self, commands: frozenset[str]) -> None:
-        """The commands the coach is waiting for from now on (none: any command may come): they
-        are heard with the floors of an answer (see Decider.expected)."""
-        if commands != self.expected:
-            self.expected = self.decider.expected = frozenset(commands)
 
     def _end_utterance(self, quiet_for: float | None) -> tuple[Word, ...]:
         """The final result now, with no wait for Vosk's endpoint. The acoustic model looks a

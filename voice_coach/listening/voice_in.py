@@ -29,7 +29,7 @@ from voice_coach.core.events import Event, StateChange
 from voice_coach.core.phrases import available_languages, load_phrases, normalize
 from voice_coach.listening.echo import WINDOW_SECONDS, EchoModel
 from voice_coach.listening.echo_cancel import EchoCanceller
-from voice_coach.listening.grammar import BARGE_IN, EXPECTED_READY
+from voice_coach.listening.grammar import BARGE_IN
 from voice_coach.listening.recognizer import CHUNK_SECONDS, SAMPLE_RATE, Heard, Recognizer, listen_to_samples
 
 _LOGGER = logging.getLogger(__name__)
@@ -218,8 +218,6 @@ class VoiceInput:
         self.workout = workout
         self._paused = False
         """The workout is paused (from the engine's events)."""
-        self._waiting = False
-        """The coach waits for the person to say ready before a set (from the engine's events)."""
         self.on_voice = on_voice
         self._answers_until = float("-inf")
         """Session time until which the coach waits for an answer (the answers' grammar is on)."""
@@ -302,7 +300,6 @@ class VoiceInput:
         self.recognizer.use_moment(answers=captured_at < self._answers_until,
                                    loads=self._loads_wanted or captured_at < self._loads_until,
                                    running=self.workout and not self._paused)
-        self.recognizer.expect(EXPECTED_READY if self._waiting and not self._paused else frozenset())
         heard_now = self.recognizer.feed(block, coach_talking=coach_talking)
         if self.on_voice is not None and not coach_talking and self.recognizer.hearing_words:
             self.on_voice(captured_at)
@@ -317,8 +314,7 @@ class VoiceInput:
     def deliver(self, events: list[Event]) -> None:
         """The session's events (a Tee listener): when the coach waits for an answer, listen for
         answers until then; during an exercise done with a weight, for loads; while paused, for
-        the commands only a pause gives a meaning ("resume"); while it waits for the person to
-        say ready before a set (and is not paused), for "ready" as for an answer."""
+        the commands only a pause gives a meaning ("resume")."""
         for event in events:
             state = event.data.get("state") if event.kind == "state" else None
             if state == StateChange.ASKING:
@@ -329,10 +325,6 @@ class VoiceInput:
                 self._loads_wanted = bool(event.data.get("loads"))
             elif state in (StateChange.PAUSED, StateChange.RESUMED):
                 self._paused = state == StateChange.PAUSED
-            if state == StateChange.WAITING:
-                self._waiting = True
-            elif state in (StateChange.SET_START, StateChange.FINISHED):
-                self._waiting = False
 
     def _check_stall(self) -> None:
         if time.monotonic() - self._last_block < STALL_SECONDS:
