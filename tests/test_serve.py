@@ -90,3 +90,26 @@ def test_serve_in_the_room_starts_the_default_workout_when_asked_and_waits_again
     finally:
         if serving.poll() is None:
             serving.kill()
+
+
+def test_the_waiting_coach_hears_a_start_phrase_a_command_would_need_more_certainty_for(tmp_path):
+    """Real Vosk: espeak-ng's female "자 운동" (three syllables) comes at 0.96, under a workout
+    command's floor for three syllables and over the waiting coach's own (IDLE_FLOORS)."""
+    import numpy as np
+
+    from voice_coach.app.serve import Waiting
+    from voice_coach.listening.grammar import CONFIDENCE_FLOORS, IDLE_FLOORS
+    from voice_coach.listening.models import find_model
+    from voice_coach.listening.recognizer import Recognizer, listen_to_samples, load_model, read_wav_16k
+
+    wav = tmp_path / "start.wav"
+    subprocess.run(["espeak-ng", "-v", "ko+f3", "-s", "150", "-w", str(wav), "자 운동"], check=True, timeout=30)
+    quiet = np.zeros(8000, np.int16)
+    audio = np.concatenate([quiet, read_wav_16k(wav), quiet, quiet, quiet])
+    phrases = load_phrases("ko")
+    grammar = idle_grammar(phrases, catalog_for("ko"))
+    model = load_model(find_model("ko").path)
+    waiting = Waiting(model, grammar, None).recognizer()
+    assert waiting.decider.confidence_floors == IDLE_FLOORS
+    assert [heard.command for heard in listen_to_samples(waiting, audio)] == [START]
+    assert list(listen_to_samples(Recognizer(model, grammar, floors=CONFIDENCE_FLOORS), audio)) == []

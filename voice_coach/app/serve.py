@@ -130,9 +130,12 @@ class Waiting:
             if listener is not None:
                 listener.stop()
 
+    def recognizer(self) -> Recognizer:
+        """The waiting coach's recognizer: the idle grammar, at its own floors (IDLE_FLOORS)."""
+        return Recognizer(self.model, self.grammar, floors=IDLE_FLOORS)
+
     def _listen(self):
-        recognizer = Recognizer(self.model, self.grammar, floors=IDLE_FLOORS)
-        listener = VoiceInput(recognizer, EchoGuard(), time.monotonic, self._heard.put, device=self.input_device,
+        listener = VoiceInput(self.recognizer(), EchoGuard(), time.monotonic, self._heard.put, device=self.input_device,
                               block_seconds=WAITING_BLOCK_SECONDS)
         listener.start()
         return listener

@@ -55,7 +55,7 @@ false commands were three-syllable everyday words at 0.92-0.96: 그만해 in an 
 were heard for 다음 단계 in music), but "정지" said over the coach in the PulseAudio room
 (benchmarks/listen_room.py --part pause, the same hour) was then taken 15-16 times in 20 against
 19 and 19 at 0.9 (17 and 19 with these floors): the barge-in word comes through the echo canceller
-at 0.9-0.97 and is decided from the final result when the coach pauses, so that floor stays. The
+at 0.9-0.97 and is often decided from a final result (the floors judge only those), so that floor stays. The
 espeak-ng benchmark (benchmarks/listen_accuracy.py) with these floors: 40 of 440, 0.5 % wrong
 (0.9/0.9/0.6: 43, 1.6 %; plain Vosk 67, 6.8 %). Earlier floors: 0.9/0.6/0.4 took 122, 8 and 18.2
 (before 팁 alone and the English numbers left the phrases); 0.9/0.9/0.7 103, 5, 9.9."""
