@@ -244,7 +244,7 @@ def _heard_answers(tmp_path, text: str, asking: bool, speed: int = 175) -> list[
 def test_answers_are_heard_while_the_coach_waits_for_one_and_not_otherwise(tmp_path):
     # Each form is one espeak-ng says clearly enough that no dither draw decides it (see
     # repeatable_dither): its 다섯 개 at 160 wpm comes at 0.78, over the answers' floor (0.6 for
-    # three syllables, ANSWER_FLOORS) and under the commands' (0.9). Its 어려워 is heard at one
+    # three syllables, ANSWER_FLOORS) and under the commands' (0.97). Its 어려워 is heard at one
     # speed in three; its 어려웠어 at every speed, at 1.0 in 12 draws of 12 (the model writes it
     # 어려웠 어).
     assert _heard_answers(tmp_path, "다섯 개", asking=True, speed=160) == ["다섯 개"]

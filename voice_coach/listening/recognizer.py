@@ -50,6 +50,10 @@ DITHER_SEED = 1
 PREROLL_SECONDS = 0.3
 """Audio from before the first voiced frame given to a resting decoder when voice returns: a
 word's first consonant is quieter than the vowel the voice detector notices."""
+OVER_COACH_SECONDS = 1.5
+"""A final result decided this soon after the coach's voice (or its echo) was last in the audio
+may hold words said over it (a barge-in phrase and the quiet that ends it take about this long):
+such a barge-in word is judged at OVER_COACH_FLOORS (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class Recognizer:
         """Audio the decoder was given (seconds): what resting saves shows against `t`."""
         self.partial = ""
         """The words the decoder hears in the utterance so far (empty between utterances)."""
+        self._coach_heard_at: float | None = None
+        """Audio time the coach's voice was last in what was fed (seconds), None before it ever was."""
 
     @property
     def t(self) -> float:
@@ -129,6 +135,8 @@ class Recognizer:
         # While the coach talks its echo is speech too: the speech detector would not tell the
         # person apart, and only a barge-in's words matter then (see Decider).
         self.voice.feed(pcm, classify=not coach_talking)
+        if coach_talking:
+            self._coach_heard_at = self.t
         self._recent = np.concatenate([self._recent, pcm])[-int(SAMPLE_RATE * 0.5):]
         quiet_for = self.voice.quiet_for()
         quiet = self.voice.now if quiet_for is None else quiet_for
@@ -209,7 +217,8 @@ class Recognizer:
 
     def _decide(self, words: tuple[Word, ...], spoken: Utterance) -> Decision | None:
         """The decider's verdict on a final result's words, heard in the voice `spoken`."""
-        return self.decider.final_words(words, spoken)
+        over_coach = self._coach_heard_at is not None and self.t - self._coach_heard_at <= OVER_COACH_SECONDS
+        return self.decider.final_words(words, spoken, over_coach)
 
     def _heard(self, decision: Decision | None) -> list[Heard]:
         if decision is None:
