@@ -129,8 +129,14 @@ def test_a_microphone_that_goes_silent_is_reopened_and_listening_goes_on(tmp_pat
         finally:
             _pactl("suspend-sink", "room", "0")
         assert wait_until(lambda: any("is back" in note for note in notes), 15), notes
-        play_person(person_clip(tmp_path, "정지"))
-        assert wait_until(lambda: commands == ["정지"], 10), (commands, listener.heard)
+        # Said again when not understood, as people do: through the room the same clip comes at
+        # 0.91-1.0 confidence or not at all from one play to the next (listening goes on either way).
+        pause = person_clip(tmp_path, "정지")
+        for _ in range(4):
+            play_person(pause)
+            if wait_until(lambda: bool(commands), 5):
+                break
+        assert commands == ["정지"], (commands, listener.heard)
     finally:
         listener.stop()
 
