@@ -176,10 +176,14 @@ def active_power(samples: np.ndarray) -> float:
     return float(np.mean(power[power > power.max() * 10 ** -2.5])) if usable else 0.0
 
 
+CONDITIONS_SEED = 7
+"""The draw of rooms and noise excerpts the README's figures come from (--seed)."""
+
+
 class Conditions:
     """Makes each condition's version of a recording; rooms and noise picks are seeded."""
 
-    def __init__(self, noises: dict[str, np.ndarray], seed: int = 7):
+    def __init__(self, noises: dict[str, np.ndarray], seed: int = CONDITIONS_SEED):
         self.noises = noises
         self.rng = np.random.default_rng(seed)
         self.rooms = [self._room_response(rt60, distance) for rt60 in (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -438,6 +442,8 @@ def main() -> None:
                         "weighted so (e.g. 1,6) and print the trade-off at each")
     parser.add_argument("--webrtc", metavar="GAIN,SUPPRESSION", help="put WebRTC's gain control (0-31 dBFS) and "
                         "noise suppression (0-4) before the listener, e.g. 0,2 (plain Vosk stays plain)")
+    parser.add_argument("--seed", type=int, default=CONDITIONS_SEED, help="draw other rooms and other excerpts "
+                        f"of the noise (default {CONDITIONS_SEED}): how much a figure owes to one draw")
     args = parser.parse_args()
     names = ["clean", "room", "music 15 dB"] if args.quick else [c.strip() for c in args.conditions.split(",")]
     for name in names:
@@ -482,11 +488,12 @@ def main() -> None:
             talk.append((recording, read_audio_16k(recording.path)))
     print(f"model: {path}\n{len(commands)} command recordings, {len(talk)} talk recordings "
           f"({sum(len(v) for _, v in talk) / SAMPLE_RATE / 60:.1f} min); confidence floors {CONFIDENCE_FLOORS}; "
-          f"moment: {args.moment}" + (f" (commands for a pause only, {', '.join(sorted(ONLY_WHILE_PAUSED))}, "
-                                      "decoded as in a pause)" if args.moment != "paused" else ""))
+          f"seed {args.seed}; moment: {args.moment}"
+          + (f" (commands for a pause only, {', '.join(sorted(ONLY_WHILE_PAUSED))}, decoded as in a pause)"
+             if args.moment != "paused" else ""))
     talk_conditions = ("clean",) if args.quick else TALK_CONDITIONS
     started = time.process_time()
-    conditions = Conditions(noises)
+    conditions = Conditions(noises, args.seed)
     running = args.moment != "paused"
     result = run_commands(decoders, commands, conditions, names, running)
     print(f"\n{'':20}   {'listener':36}   plain Vosk, same phrases\n{'condition':20}"
@@ -544,7 +551,7 @@ def main() -> None:
     for weight in weights:
         # A fresh Conditions draws the same rooms and noise excerpts in the same order: the same audio.
         weighted = {"listener": Listener(load_model(path), replace(grammar, filler_weight=weight), frontend)}
-        conditions = Conditions(noises)
+        conditions = Conditions(noises, args.seed)
         result = run_commands(weighted, commands, conditions, names, running)
         talk_result = run_talk(weighted, talk, conditions, talk_conditions, running)
         print(f"\nfiller weight {weight} (in use: {FILLER_WEIGHT}): confidence floors -> the same figures")
