@@ -19,6 +19,7 @@ per hour at a few settings, so the operating point is a visible choice.
 
     .venv/bin/python benchmarks/listen_real.py --data ../shared/speech [--lang ko] [--model PATH]
         [--conditions clean,room,...] [--quick] [--moment running|paused|loads] [--filler-weights 1,3,6]
+        [--seed 8]
 
 Both decoders listen as a session does at a moment of the workout, with that moment's phrases:
 --moment running (the default) while the workout goes on, unpaused, when the commands only a
@@ -29,6 +30,8 @@ plus every spoken load ("이십 킬로"); a load heard in talk counts as a false
 --filler-weights decodes everything again with the listener's filler words weighted so (see
 FILLER_WEIGHT in listening/grammar.py) and prints the trade-off at each: the other knob of the
 decision, beside the confidence floors (each weight costs about half the main run again).
+--seed draws other rooms and other excerpts of the noise: a figure that moves much between seeds
+owes itself to one draw (the listener moved by 25 commands in 400 from seed 7 to 8, plain Vosk by 1).
 
 It needs the benchmark extra: .venv/bin/pip install -e '.[bench]'.
 """
