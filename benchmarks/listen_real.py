@@ -19,7 +19,7 @@ per hour at a few settings, so the operating point is a visible choice.
 
     .venv/bin/python benchmarks/listen_real.py --data ../shared/speech [--lang ko] [--model PATH]
         [--conditions clean,room,...] [--quick] [--moment running|paused|loads] [--filler-weights 1,3,6]
-        [--seed 8]
+        [--seed 8] [--suppression LEVEL]
 
 Both decoders listen as a session does at a moment of the workout, with that moment's phrases:
 --moment running (the default) while the workout goes on, unpaused, when the commands only a
@@ -31,7 +31,9 @@ plus every spoken load ("이십 킬로"); a load heard in talk counts as a false
 FILLER_WEIGHT in listening/grammar.py) and prints the trade-off at each: the other knob of the
 decision, beside the confidence floors (each weight costs about half the main run again).
 --seed draws other rooms and other excerpts of the noise: a figure that moves much between seeds
-owes itself to one draw (the listener moved by 25 commands in 400 from seed 7 to 8, plain Vosk by 1).
+owes itself to one draw (the listener moved by 25 commands in 400 from seed 7 to 8, plain Vosk by 1,
+before the noise suppressor came in; since, by 7). --suppression sets the listener's noise
+suppression (see listening/noise.py; 0: none) to measure it against the session's.
 
 It needs the benchmark extra: .venv/bin/pip install -e '.[bench]'.
 """
@@ -64,6 +66,7 @@ from voice_coach.listening.grammar import (
     with_loads,
 )
 from voice_coach.listening.models import ModelMissing, find_model
+from voice_coach.listening.noise import NOISE_SUPPRESSION
 from voice_coach.listening.recognizer import (
     CHUNK_SECONDS,
     SAMPLE_RATE,
@@ -265,14 +268,14 @@ class Listener:
     confidence floors and the rules of fit are applied afterwards (see kept), so one pass gives
     the whole trade-off."""
 
-    def __init__(self, model, grammar: Grammar, frontend: tuple[int, int] | None = None):
-        self.model, self.grammar, self.frontend = model, grammar, frontend
+    def __init__(self, model, grammar: Grammar, suppression: int | None = None):
+        """`suppression`: the noise suppressor's level instead of the session's (0: none)."""
+        self.model, self.grammar, self.suppression = model, grammar, suppression
 
     def decode(self, samples: np.ndarray, running: bool = False) -> list[tuple]:
         """`running`: listen as while the workout goes on, unpaused (the session's use_moment)."""
-        if self.frontend:
-            samples = webrtc_front_end(samples, *self.frontend)
-        recognizer = Recognizer(self.model, self.grammar)
+        recognizer = Recognizer(self.model, self.grammar) if self.suppression is None else \
+            Recognizer(self.model, self.grammar, suppression=self.suppression)
         recognizer.use_moment(running=running)
         recognizer.decider.confidence_floors = (0.0, 0.0, 0.0)
         recognizer.decider.fit_rules = ()
@@ -280,17 +283,6 @@ class Listener:
         # and no utterance on what they heard (their own rules of fit then stay applied)
         return [(h.t, h.command, getattr(h, "confidence", 1.0), h.phrase, getattr(h, "utterance", None),
                  getattr(h, "dropped", "")) for h in listen_to_samples(recognizer, samples)]
-
-
-def webrtc_front_end(samples: np.ndarray, auto_gain_dbfs: int, noise_suppression: int) -> np.ndarray:
-    """WebRTC's noise suppression and gain control (webrtc-noise-gain, Home Assistant's choice),
-    10 ms at a time as it would run live."""
-    from webrtc_noise_gain import AudioProcessor
-
-    processor = AudioProcessor(auto_gain_dbfs, noise_suppression)
-    frame = SAMPLE_RATE // 100
-    return np.concatenate([np.frombuffer(processor.Process10ms(samples[start:start + frame].tobytes()).audio, np.int16)
-                           for start in range(0, len(samples) // frame * frame, frame)])
 
 
 def kept(heard: list[tuple], floors: tuple[float, float, float], rules: tuple[str, ...] = FIT_RULES,
@@ -443,8 +435,9 @@ def main() -> None:
                         "running, during an exercise done with a weight (the loads in the grammar)")
     parser.add_argument("--filler-weights", metavar="W,W", help="also run the listener with its fillers "
                         "weighted so (e.g. 1,6) and print the trade-off at each")
-    parser.add_argument("--webrtc", metavar="GAIN,SUPPRESSION", help="put WebRTC's gain control (0-31 dBFS) and "
-                        "noise suppression (0-4) before the listener, e.g. 0,2 (plain Vosk stays plain)")
+    parser.add_argument("--suppression", type=int, choices=range(5), metavar="LEVEL",
+                        help=f"the listener's noise suppression, 0-4 (0: none; the session's: {NOISE_SUPPRESSION}); "
+                        "plain Vosk stays plain")
     parser.add_argument("--seed", type=int, default=CONDITIONS_SEED, help="draw other rooms and other excerpts "
                         f"of the noise (default {CONDITIONS_SEED}): how much a figure owes to one draw")
     args = parser.parse_args()
@@ -455,10 +448,6 @@ def main() -> None:
     if args.lang not in COMMAND_CATEGORY:
         fail(f"--lang {args.lang}: no command recordings are known for it (choose from {', '.join(COMMAND_CATEGORY)})")
     # The arguments are checked before the recordings are read and the model is loaded (seconds each).
-    try:
-        frontend = tuple(int(part) for part in args.webrtc.split(",")) if args.webrtc else None
-    except ValueError:
-        fail(f"--webrtc {args.webrtc}: give two whole numbers, GAIN,SUPPRESSION (for instance 0,2)")
     try:
         weights = [int(part) for part in args.filler_weights.split(",")] if args.filler_weights else []
     except ValueError:
@@ -477,7 +466,7 @@ def main() -> None:
         grammar = with_loads(grammar, load_phrases(args.lang), "kg")
     vosk.SetLogLevel(-1)
     plain_model = vosk.Model(str(path))  # as shipped: Vosk's own endpointing and decoding options
-    decoders = {"listener": Listener(load_model(path), grammar, frontend),
+    decoders = {"listener": Listener(load_model(path), grammar, args.suppression),
                 "plain Vosk": PlainVosk(plain_model, grammar)}
     noises = {r.label: read_audio_16k(r.path) for r in recordings if r.category == "noise"}
     commands, talk = [], []
@@ -491,7 +480,8 @@ def main() -> None:
             talk.append((recording, read_audio_16k(recording.path)))
     print(f"model: {path}\n{len(commands)} command recordings, {len(talk)} talk recordings "
           f"({sum(len(v) for _, v in talk) / SAMPLE_RATE / 60:.1f} min); confidence floors {CONFIDENCE_FLOORS}; "
-          f"seed {args.seed}; moment: {args.moment}"
+          f"seed {args.seed}; moment: {args.moment}; the listener's noise suppression "
+          f"{NOISE_SUPPRESSION if args.suppression is None else args.suppression}"
           + (f" (commands for a pause only, {', '.join(sorted(ONLY_WHILE_PAUSED))}, decoded as in a pause)"
              if args.moment != "paused" else ""))
     talk_conditions = ("clean",) if args.quick else TALK_CONDITIONS
@@ -553,7 +543,7 @@ def main() -> None:
     print(f"\nCPU: {time.process_time() - started:.0f} s for both decoders")
     for weight in weights:
         # A fresh Conditions draws the same rooms and noise excerpts in the same order: the same audio.
-        weighted = {"listener": Listener(load_model(path), replace(grammar, filler_weight=weight), frontend)}
+        weighted = {"listener": Listener(load_model(path), replace(grammar, filler_weight=weight), args.suppression)}
         conditions = Conditions(noises, args.seed)
         result = run_commands(weighted, commands, conditions, names, running)
         talk_result = run_talk(weighted, talk, conditions, talk_conditions, running)

@@ -399,7 +399,7 @@ def quiet_room_then(word_wav: Path, seconds: float) -> np.ndarray:
 
 
 def test_the_decoder_rests_in_a_quiet_room_and_still_hears_the_word_that_follows(tmp_path):
-    audio = quiet_room_then(speak(tmp_path / "command.wav", "일시 정지", voice="ko+m3", speed=160), 6.0)
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지", voice="ko+f2", speed=160), 6.0)
     recognizer = Recognizer(load_model(korean_model()), KOREAN)
     assert [heard.command for heard in listen_to_samples(recognizer, audio)] == ["pause"]
     # 8.5 s of audio, of which the word and its surroundings are about 2 s
@@ -407,11 +407,11 @@ def test_the_decoder_rests_in_a_quiet_room_and_still_hears_the_word_that_follows
 
 
 def test_a_pause_said_as_the_coach_stops_is_judged_at_the_floors_for_over_the_coach(tmp_path):
-    """espeak-ng's male 잠깐 ("wait": pause) at 180 wpm, after a quiet room, comes at 0.90-0.95:
+    """espeak-ng's male 잠깐 ("wait": pause) at 170 wpm, after a quiet room, comes at 0.56-0.90:
     under a command's floor, over the floor of a barge-in word said over the coach. The recognizer
     judges it so when the coach's voice was in the audio just before (OVER_COACH_SECONDS), not when
     the coach stopped long before or never spoke."""
-    audio = quiet_room_then(speak(tmp_path / "command.wav", "잠깐", voice="ko+m1", speed=180), 4.0)
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "잠깐", voice="ko+m3", speed=170), 4.0)
 
     def heard(coach_until: float | None) -> list[tuple[str, float]]:
         recognizer = Recognizer(load_model(korean_model()), KOREAN)
@@ -433,7 +433,7 @@ def test_the_decoder_rests_through_music_with_no_one_speaking(tmp_path):
     decoded, so the decoder cannot make words of it, and costs next to nothing meanwhile."""
     from test_voice_activity import music
 
-    audio = quiet_room_then(speak(tmp_path / "command.wav", "일시 정지", voice="ko+m3", speed=160), 6.0)
+    audio = quiet_room_then(speak(tmp_path / "command.wav", "정지", voice="ko+f2", speed=160), 6.0)
     audio[SAMPLE_RATE:SAMPLE_RATE * 6] += (music(5.0) * 0.2 * 32767).astype(np.int16)  # the music comes on
     recognizer = Recognizer(load_model(korean_model()), KOREAN)
     assert [heard.command for heard in listen_to_samples(recognizer, audio)] == ["pause"]

@@ -29,6 +29,7 @@ from voice_coach.listening.grammar import (
     while_running,
 )
 from voice_coach.listening.models import tuned_for_listening
+from voice_coach.listening.noise import NOISE_SUPPRESSION, noise_suppressor
 from voice_coach.listening.voice_activity import VoiceActivity, speech_detector
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,11 +81,13 @@ class Heard:
 
 class Recognizer:
     def __init__(self, model, grammar: Grammar, answers: Grammar | None = None, loads: Grammar | None = None,
-                 floors: tuple[float, float, float] = CONFIDENCE_FLOORS):
+                 floors: tuple[float, float, float] = CONFIDENCE_FLOORS, suppression: int = NOISE_SUPPRESSION):
         """`model`: a loaded vosk.Model (loading takes a second; share it). `answers`: the
         grammar for the moments the coach waits for an answer, `loads`: for an exercise done with
         a weight (see use_moment); each holds the commands too. `floors`: the commands'
-        confidence floors (see CONFIDENCE_FLOORS; the waiting coach has its own, IDLE_FLOORS)."""
+        confidence floors (see CONFIDENCE_FLOORS; the waiting coach has its own, IDLE_FLOORS).
+        `suppression`: how hard steady noise is turned down before anything listens (see
+        NOISE_SUPPRESSION; 0: not at all)."""
         import vosk  # libvosk loads only where speech is recognized
 
         self.grammar = self.commands = grammar
@@ -111,6 +114,8 @@ class Recognizer:
         self._recognizer.SetWords(True)  # each word's posterior: how sure the decoder is of it
         repeatable_dither()
         self.floors = floors
+        self.suppression = suppression
+        self.suppressor = noise_suppressor(suppression)
         self.decider = Decider(grammar, confidence_floors=floors)
         self.voice = VoiceActivity(SAMPLE_RATE, speech_detector())
         self._recent = np.zeros(0, np.int16)
@@ -132,6 +137,8 @@ class Recognizer:
 
     def feed(self, pcm: np.ndarray, coach_talking: bool = False) -> list[Heard]:
         """Mono int16 samples at 16 kHz; `coach_talking`: the coach's voice is in them."""
+        if self.suppressor is not None:  # everything below hears the room with its steady noise turned down
+            pcm = self.suppressor.process(pcm)
         # While the coach talks its echo is speech too: the speech detector would not tell the
         # person apart, and only a barge-in's words matter then (see Decider).
         self.voice.feed(pcm, classify=not coach_talking)
@@ -177,7 +184,7 @@ class Recognizer:
 
     def another(self) -> Recognizer:
         """A recognizer of its own (the same model and grammars, a fresh decoder)."""
-        return Recognizer(self._model, self.commands, self.answers, self.loads, self.floors)
+        return Recognizer(self._model, self.commands, self.answers, self.loads, self.floors, self.suppression)
 
     def use_moment(self, answers: bool = False, loads: bool = False, running: bool = False) -> bool:
         """Listen with the grammar for this moment: the commands, plus the answers while the
