@@ -407,7 +407,7 @@ def test_the_decoder_rests_in_a_quiet_room_and_still_hears_the_word_that_follows
 
 
 def test_a_pause_said_as_the_coach_stops_is_judged_at_the_floors_for_over_the_coach(tmp_path):
-    """espeak-ng's male 잠깐 ("wait": pause) at 170 wpm, after a quiet room, comes at 0.56-0.90:
+    """espeak-ng's male 잠깐 ("wait": pause) at 170 wpm, after a quiet room, comes at 0.57-0.90:
     under a command's floor, over the floor of a barge-in word said over the coach. The recognizer
     judges it so when the coach's voice was in the audio just before (OVER_COACH_SECONDS), not when
     the coach stopped long before or never spoke."""
