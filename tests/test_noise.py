@@ -83,3 +83,21 @@ def test_without_the_library_listening_goes_on_and_says_so_once(monkeypatch, cap
         assert noise_suppressor() is None
         assert noise_suppressor() is None
     assert len(caplog.records) == 1 and "no noise suppressor" in caplog.records[0].getMessage()
+
+
+def test_the_recognizer_listens_through_the_suppressor_beside_steady_noise():
+    """What the decoder and the voice detector are given (the recognizer's recent audio) is the
+    suppressed audio; at level 0 the audio as it came."""
+    from test_listener import KOREAN, korean_model
+
+    from voice_coach.listening.recognizer import Recognizer, load_model
+
+    audio = steady_noise(2.0).astype(np.int16)
+    heard = {}
+    for level in (0, 3):
+        recognizer = Recognizer(load_model(korean_model()), KOREAN, suppression=level)
+        for start in range(0, len(audio), 320):
+            recognizer.feed(audio[start:start + 320])
+        heard[level] = recognizer._recent
+    assert np.array_equal(heard[0], audio[-len(heard[0]):])
+    assert db(audio[-len(heard[3]):]) - db(heard[3]) >= 10

@@ -19,6 +19,8 @@ from collections import deque
 
 import numpy as np
 
+from voice_coach.listening.voice_activity import FLOOR_FRAMES  # the voice detector's own window for the floor
+
 _LOGGER = logging.getLogger(__name__)
 
 FRAME = 160
@@ -35,8 +37,6 @@ the voice). Not much higher: with a quiet room's hiss at -60 dBFS under the same
 sentences, the listener heard 59 with the suppressor and 30 without. A bike 20 dB under a real
 voice leaves a background of -68 to -50 dBFS; the development set's commands in the quiet have
 theirs under -71."""
-FLOOR_FRAMES = 150
-"""Frames (1.5 s) over which the background's level is the quietest frame."""
 
 
 class NoiseSuppressor:
@@ -48,7 +48,6 @@ class NoiseSuppressor:
     def __init__(self, level: int = NOISE_SUPPRESSION):
         from webrtc_noise_gain import AudioProcessor
 
-        self.level = level
         self._processor = AudioProcessor(0, level)  # 0: no gain control (measured: it cost commands)
         self._pending = np.zeros(0, np.int16)
         """Samples short of a whole frame, kept for the next block."""
@@ -67,12 +66,10 @@ class NoiseSuppressor:
         self._pending = data[whole:]
         # The suppressor hears every frame, so that its estimate of the noise is ready when the
         # background turns noisy; what it gives back is listened to only then.
-        frames = []
-        for start in range(0, whole, FRAME):
-            frame = data[start:start + FRAME]
-            frames.append(np.frombuffer(self._processor.Process10ms(frame.tobytes()).audio, np.int16))
-            self._levels.append(float(np.sqrt(np.mean((frame.astype(np.float32) / 32768.0) ** 2))))
-        self._out = np.concatenate([self._out, *frames])
+        frames = data[:whole].reshape(-1, FRAME)
+        self._levels.extend(np.sqrt(np.mean((frames.astype(np.float32) / 32768.0) ** 2, axis=1)).tolist())
+        self._out = np.concatenate([self._out, *(np.frombuffer(self._processor.Process10ms(frame.tobytes()).audio,
+                                                               np.int16) for frame in frames)])
         suppressed, self._out = self._out[:len(pcm)], self._out[len(pcm):]
         self.suppressing = bool(self._levels) and min(self._levels) >= self._noisy_floor
         return suppressed if self.suppressing else pcm
